@@ -1,0 +1,1 @@
+"""The Litestar application: routes, wire schemas, guards, error mapping, CLI and wiring."""

@@ -1,0 +1,15 @@
+"""Imports every package's models so that one MetaData knows all tables (Alembic, tests)."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+
+def load_metadata() -> MetaData:
+    import core.audit
+    import core.login_throttle
+    import core.numbering
+    import service_mgmt.models  # noqa: F401
+    from core.db import metadata
+
+    return metadata

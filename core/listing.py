@@ -1,0 +1,58 @@
+"""Paging and sorting of list queries, the same way for every list endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from core.errors import Invalid
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    limit: int = 50
+    offset: int = 0
+    sort: str | None = None  # a field name, "-" in front for descending
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    total: int
+    limit: int
+    offset: int
+
+
+def _order_by(sort: str, sortable: Mapping[str, ColumnElement[Any]]) -> ColumnElement[Any]:
+    descending = sort.startswith("-")
+    key = sort.lstrip("-+")
+    column = sortable.get(key)
+    if column is None:
+        raise Invalid(
+            "invalid_sort",
+            f"cannot sort by {key!r}; sortable fields: {', '.join(sorted(sortable))}",
+            field="sort",
+        )
+    return column.desc() if descending else column.asc()
+
+
+async def paginate(
+    session: AsyncSession,
+    stmt: Select[Any],
+    page: PageRequest,
+    *,
+    sortable: Mapping[str, ColumnElement[Any]],
+    default_sort: str,
+    tie_breaker: ColumnElement[Any],
+) -> Page[Any]:
+    total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    ordered = stmt.order_by(_order_by(page.sort or default_sort, sortable), tie_breaker)
+    rows = (await session.scalars(ordered.limit(page.limit).offset(page.offset))).all()
+    return Page(items=rows, total=int(total or 0), limit=page.limit, offset=page.offset)

@@ -1,0 +1,106 @@
+"""Typed, grouped settings read from the environment by a function (never at import time)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/service.db"
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    url: str = DEFAULT_DATABASE_URL
+    echo: bool = False
+    pool_size: int = 10
+    max_overflow: int = 20
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSettings:
+    secret_key: str = ""
+    token_ttl_minutes: int = 480
+    # Failed logins allowed per username (and per client address) inside the window.
+    login_max_failures: int = 5
+    login_window_seconds: int = 300
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    max_body_bytes: int = 1_048_576
+    default_page_size: int = 50
+    max_page_size: int = 200
+    debug: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+    documents_dir: Path = Path("var/documents")
+
+
+def _flag(value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(env: Mapping[str, str], database_url: str) -> str:
+    """SECRET_KEY from the environment; for the embedded SQLite default a key file beside the DB.
+
+    The key must be the same in every process that serves the API (tokens are JWTs signed
+    with it), so a per-process random key would break a load-balanced deployment.
+    """
+    if key := env.get("SECRET_KEY"):
+        return key
+    if not database_url.startswith("sqlite"):
+        raise RuntimeError("SECRET_KEY must be set when the database is not the embedded SQLite")
+    key_file = Path(env.get("SECRET_KEY_FILE", "var/secret.key"))
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    url = env.get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    return Settings(
+        database=DatabaseSettings(
+            url=url,
+            echo=_flag(env.get("DATABASE_ECHO")),
+            pool_size=int(env.get("DATABASE_POOL_SIZE", "10")),
+            max_overflow=int(env.get("DATABASE_MAX_OVERFLOW", "20")),
+        ),
+        auth=AuthSettings(
+            secret_key=_secret_key(env, url),
+            token_ttl_minutes=int(env.get("TOKEN_TTL_MINUTES", "480")),
+            login_max_failures=int(env.get("LOGIN_MAX_FAILURES", "5")),
+            login_window_seconds=int(env.get("LOGIN_WINDOW_SECONDS", "300")),
+        ),
+        server=ServerSettings(
+            host=env.get("HOST", "127.0.0.1"),
+            port=int(env.get("PORT", "8000")),
+            workers=int(env.get("WEB_WORKERS", "1")),
+            max_body_bytes=int(env.get("MAX_BODY_BYTES", "1048576")),
+            default_page_size=int(env.get("DEFAULT_PAGE_SIZE", "50")),
+            max_page_size=int(env.get("MAX_PAGE_SIZE", "200")),
+            debug=_flag(env.get("DEBUG")),
+        ),
+        documents_dir=Path(env.get("DOCUMENTS_DIR", "var/documents")),
+    )

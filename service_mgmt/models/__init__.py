@@ -1,0 +1,25 @@
+"""ORM models of the service management domain."""
+
+from service_mgmt.models.counters import Counter, CounterReading
+from service_mgmt.models.customers import Contact, Customer, Site
+from service_mgmt.models.engineers import Absence, Certification, Engineer, EngineerSkill, WorkingHours
+from service_mgmt.models.equipment import Equipment, EquipmentEvent
+from service_mgmt.models.products import Product
+from service_mgmt.models.users import User
+
+__all__ = [
+    "Absence",
+    "Certification",
+    "Contact",
+    "Counter",
+    "CounterReading",
+    "Customer",
+    "Engineer",
+    "EngineerSkill",
+    "Equipment",
+    "EquipmentEvent",
+    "Product",
+    "Site",
+    "User",
+    "WorkingHours",
+]
