@@ -1,0 +1,1 @@
+"""Wire schemas of the API responses (request bodies are the domain's input structs)."""

@@ -1,0 +1,1 @@
+"""Use cases of the service management domain. They flush but never commit."""

@@ -1,0 +1,146 @@
+"""Users and logging in. Passwords are argon2 hashes; failed logins are counted in the DB."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from msgspec import Meta
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import audit
+from core.auth import Principal, Role, burn_verification, hash_password, verify_password
+from core.errors import Conflict, DomainError, Invalid, NotFound, RateLimited, Unauthenticated
+from core.fields import Email, Name
+from core.listing import Page, PageRequest, paginate
+from core.login_throttle import note_attempt, recent_failures
+from core.settings import AuthSettings
+from service_mgmt.errors import Code
+from service_mgmt.models import Customer, Engineer, User
+
+Username = Annotated[str, Meta(min_length=2, max_length=150, pattern=r"^[A-Za-z0-9_.@-]+$")]
+Password = Annotated[str, Meta(min_length=4, max_length=256)]
+
+
+class UserCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    username: Username
+    password: Password
+    role: Role
+    display_name: Name | None = None
+    email: Email | None = None
+    customer_id: UUID | None = None
+    engineer_id: UUID | None = None
+
+
+class Credentials(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    username: Annotated[str, Meta(min_length=1, max_length=150)]
+    password: Annotated[str, Meta(min_length=1, max_length=256)]
+
+
+@dataclass(frozen=True, slots=True)
+class LoginOutcome:
+    """The principal on success, else the error to answer with (after the attempt is stored)."""
+
+    principal: Principal | None
+    error: DomainError | None = None
+
+
+SORTABLE = {"username": User.username, "role": User.role, "created_at": User.created_at}
+
+
+async def create_user(session: AsyncSession, actor: Principal, data: UserCreate) -> User:
+    await _check_binding(session, data)
+    if await session.scalar(select(User.id).where(User.username == data.username)):
+        raise Conflict(Code.DUPLICATE_USERNAME, f"username {data.username!r} is taken", field="username")
+    user = User(
+        username=data.username,
+        password_hash=hash_password(data.password),
+        role=data.role.value,
+        display_name=data.display_name,
+        email=data.email,
+        customer_id=data.customer_id,
+    )
+    session.add(user)
+    await session.flush()
+    if data.engineer_id is not None:
+        await _link_engineer(session, user, data.engineer_id)
+    await audit.record(
+        session, actor, "user", user.id, "create", after=audit.snapshot(user) | {"password_hash": "***"}
+    )
+    return user
+
+
+async def _check_binding(session: AsyncSession, data: UserCreate) -> None:
+    if (data.role is Role.CUSTOMER) != (data.customer_id is not None):
+        raise Invalid(Code.CUSTOMER_BINDING, "customer users need a customer_id, and only they", field="customer_id")
+    if data.customer_id is not None and await session.get(Customer, data.customer_id) is None:
+        raise NotFound("customer", data.customer_id, field="customer_id")
+    if data.engineer_id is not None and data.role is not Role.TECHNICIAN:
+        raise Invalid(Code.USER_NOT_TECHNICIAN, "only technician users are linked to an engineer", field="engineer_id")
+
+
+async def _link_engineer(session: AsyncSession, user: User, engineer_id: UUID) -> None:
+    engineer = await session.get(Engineer, engineer_id)
+    if engineer is None:
+        raise NotFound("engineer", engineer_id, field="engineer_id")
+    if engineer.user_id is not None:
+        raise Conflict(Code.USER_ALREADY_LINKED, f"engineer {engineer.number} already has a user", field="engineer_id")
+    engineer.user_id = user.id
+    await session.flush()
+
+
+async def get_user(session: AsyncSession, user_id: UUID) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound("user", user_id)
+    return user
+
+
+async def list_users(session: AsyncSession, role: Role | None, page: PageRequest) -> Page[User]:
+    stmt = select(User)
+    if role is not None:
+        stmt = stmt.where(User.role == role.value)
+    return await paginate(session, stmt, page, sortable=SORTABLE, default_sort="username", tie_breaker=User.id)
+
+
+async def principal_for(session: AsyncSession, user: User) -> Principal:
+    engineer_id = await session.scalar(select(Engineer.id).where(Engineer.user_id == user.id))
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        role=Role(user.role),
+        customer_id=user.customer_id,
+        engineer_id=engineer_id,
+    )
+
+
+async def log_in(
+    session: AsyncSession, credentials: Credentials, address: str, now: dt.datetime, settings: AuthSettings
+) -> LoginOutcome:
+    """Check a password, counting failures per username and per client address.
+
+    The caller commits whatever the outcome, so failed attempts are remembered.
+    """
+    since = now - dt.timedelta(seconds=settings.login_window_seconds)
+    by_user, by_address = await recent_failures(session, credentials.username, address, since)
+    if by_user >= settings.login_max_failures or by_address >= settings.login_max_failures * 4:
+        return LoginOutcome(
+            None,
+            RateLimited(
+                Code.TOO_MANY_ATTEMPTS,
+                "too many failed logins; wait a few minutes and try again",
+                extra={"retry_after": settings.login_window_seconds},
+            ),
+        )
+    user = await session.scalar(select(User).where(User.username == credentials.username))
+    if user is None:
+        burn_verification(credentials.password)
+    ok = user is not None and user.active and verify_password(user.password_hash, credentials.password)
+    await note_attempt(session, credentials.username, address, now, ok)
+    if not ok or user is None:
+        return LoginOutcome(None, Unauthenticated(Code.INVALID_CREDENTIALS, "wrong username or password"))
+    return LoginOutcome(await principal_for(session, user))
