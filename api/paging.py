@@ -6,7 +6,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from core.errors import Invalid
 from core.listing import PageRequest
@@ -23,10 +23,10 @@ class PageOut(msgspec.Struct, Generic[T]):
 
 async def provide_page(
     state: State,
-    limit: Annotated[int | None, Parameter(query="limit", ge=1, description="page size (default 50, at most 200)")] = None,
-    offset: Annotated[int, Parameter(query="offset", ge=0, le=10_000_000)] = 0,
+    limit: Annotated[int | None, QueryParameter(ge=1, description="page size (default 50, at most 200)")] = None,
+    offset: Annotated[int, QueryParameter(ge=0, le=10_000_000)] = 0,
     sort: Annotated[
-        str | None, Parameter(query="sort", max_length=64, description="field to sort by; '-' in front for descending")
+        str | None, QueryParameter(max_length=64, description="field to sort by; '-' in front for descending")
     ] = None,
 ) -> PageRequest:
     server = state.settings.server

@@ -95,14 +95,21 @@ def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[
 
 
 _MSGSPEC_PATH = re.compile(r"at `\$\.?([^`]*)`")
+_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]*)`")
 
 
 def _field_of(error: dict[str, Any]) -> str | None:
+    """The offending field: msgspec's JSON path where it gives one, else Litestar's key."""
+    message = str(error.get("message", ""))
+    unknown = _UNKNOWN_FIELD.search(message)
+    path = _MSGSPEC_PATH.search(message)
+    inner = path.group(1) if path else ""
+    if unknown:
+        return f"{inner}.{unknown.group(1)}" if inner else unknown.group(1)
+    if inner:
+        return inner
     key = error.get("key")
-    if key:
-        return str(key)
-    found = _MSGSPEC_PATH.search(str(error.get("message", "")))
-    return found.group(1) or None if found else None
+    return str(key) if key and key != "data" else None
 
 
 def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:

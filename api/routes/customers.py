@@ -6,14 +6,13 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, delete, get, patch, post
-from litestar.params import FromPath, JSONBody, Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import FromPath, JSONBody, QueryParameter
 
+from api.deps import DbSession, Paging
 from api.paging import PageOut, page_out
 from api.schemas.customers import CustomerOut, customer_out
 from api.security import EVERYONE, STAFF, allow
 from core.auth import Principal, Role
-from core.listing import PageRequest
 from service_mgmt.choices import CustomerStatus
 from service_mgmt.services import customers as service
 
@@ -28,32 +27,32 @@ class CustomerController(Controller):
     @get("/", summary="List customers you may see", **allow(READERS))
     async def list_customers(
         self,
-        db_session: AsyncSession,
+        db_session: DbSession,
         request: Request[Principal, Any, Any],
-        page: PageRequest,
-        q: Annotated[str | None, Parameter(query="q", max_length=100, description="name or number contains")] = None,
-        status: Annotated[CustomerStatus | None, Parameter(query="status")] = None,
-        parent_id: Annotated[UUID | None, Parameter(query="parent_id")] = None,
+        page: Paging,
+        q: Annotated[str | None, QueryParameter(max_length=100, description="name or number contains")] = None,
+        status: Annotated[CustomerStatus | None, QueryParameter()] = None,
+        parent_id: Annotated[UUID | None, QueryParameter()] = None,
     ) -> PageOut[CustomerOut]:
         filters = service.CustomerFilter(q=q, status=status, parent_id=parent_id)
         return page_out(await service.list_customers(db_session, request.user, filters, page), customer_out)
 
     @post("/", summary="Create a customer", **allow(WRITERS))
     async def create_customer(
-        self, db_session: AsyncSession, request: Request[Principal, Any, Any], data: JSONBody[service.CustomerCreate]
+        self, db_session: DbSession, request: Request[Principal, Any, Any], data: JSONBody[service.CustomerCreate]
     ) -> CustomerOut:
         return customer_out(await service.create_customer(db_session, request.user, data))
 
     @get("/{customer_id:uuid}", summary="One customer", **allow(READERS))
     async def get_customer(
-        self, db_session: AsyncSession, request: Request[Principal, Any, Any], customer_id: FromPath[UUID]
+        self, db_session: DbSession, request: Request[Principal, Any, Any], customer_id: FromPath[UUID]
     ) -> CustomerOut:
         return customer_out(await service.get_customer(db_session, request.user, customer_id))
 
     @patch("/{customer_id:uuid}", summary="Change a customer (send the version you read)", **allow(WRITERS))
     async def update_customer(
         self,
-        db_session: AsyncSession,
+        db_session: DbSession,
         request: Request[Principal, Any, Any],
         customer_id: FromPath[UUID],
         data: JSONBody[service.CustomerUpdate],
@@ -62,9 +61,9 @@ class CustomerController(Controller):
 
     @delete("/{customer_id:uuid}", summary="Delete a customer nothing refers to", **allow(Role.ADMIN))
     async def delete_customer(
-        self, db_session: AsyncSession, request: Request[Principal, Any, Any], customer_id: FromPath[UUID]
+        self, db_session: DbSession, request: Request[Principal, Any, Any], customer_id: FromPath[UUID]
     ) -> None:
         await service.delete_customer(db_session, request.user, customer_id)
 
 
-__all__ = ["CustomerController", "EVERYONE"]
+__all__ = ["EVERYONE", "CustomerController"]

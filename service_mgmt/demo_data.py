@@ -1,0 +1,1042 @@
+"""Deterministic demo data: customers, sites, products, installed base, engineers and users.
+
+Everything is drawn from one `random.Random(size.seed)`, and dates are computed from
+`REFERENCE_DATE`, so two loads with the same size produce the same business content (names,
+numbers, serials, dates, hierarchies) on SQLite and PostgreSQL alike; only ids and
+created_at differ. Rows go in through bulk Core inserts in chunks because a large installed
+base (a million units and several million counter readings) would take far too long as ORM
+objects. The caller commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, cast
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Table, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from uuid_utils.compat import uuid7
+
+from core.auth import Role, hash_password
+from core.numbering import next_numbers
+from service_mgmt.choices import (
+    CustomerStatus,
+    EquipmentEventKind,
+    EquipmentStatus,
+    ProductKind,
+    ReadingKind,
+    ReadingSource,
+)
+from service_mgmt.models import (
+    Absence,
+    Certification,
+    Contact,
+    Counter,
+    CounterReading,
+    Customer,
+    Engineer,
+    EngineerSkill,
+    Equipment,
+    EquipmentEvent,
+    Product,
+    Site,
+    User,
+    WorkingHours,
+)
+
+Progress = Callable[[str, int, int], None]
+Row = dict[str, Any]
+
+REFERENCE_DATE = dt.date(2026, 11, 1)
+TIME_ZONE = "Europe/Berlin"
+COUNTRY = "DE"
+CURRENCY = "EUR"
+ACTOR = "demo-data"
+DEMO_PASSWORD = "demo"
+# RFC 2606 reserved names, so demo e-mail never reaches a real mailbox.
+STAFF_DOMAIN = "demo-service.example"
+CUSTOMER_TLD = "example"
+
+_CHUNK = 5000
+_BERLIN = ZoneInfo(TIME_ZONE)
+
+
+@dataclass(frozen=True)
+class DemoSize:
+    customers: int = 240
+    equipment: int = 2400
+    engineers: int = 24
+    seed: int = 20261123
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    customers: int
+    sites: int
+    contacts: int
+    products: int
+    equipment: int
+    counters: int
+    readings: int
+    engineers: int
+    users: int
+
+
+# --------------------------------------------------------------------------- reference data
+
+
+@dataclass(frozen=True, slots=True)
+class City:
+    name: str
+    subdivision: str  # ISO 3166-2:DE code without the country prefix
+    latitude: float
+    longitude: float
+    postal_code: int  # the city's first postal code; addresses get one a little above it
+    area_code: str
+    weight: int  # roughly the population in 100k, so big cities get more customers
+
+
+REGIONS: dict[str, tuple[City, ...]] = {
+    "north": (
+        City("Hamburg", "HH", 53.5511, 9.9937, 20095, "40", 18),
+        City("Berlin", "BE", 52.5200, 13.4050, 10115, "30", 37),
+        City("Bremen", "HB", 53.0793, 8.8017, 28195, "421", 6),
+        City("Bremerhaven", "HB", 53.5396, 8.5809, 27568, "471", 1),
+        City("Hannover", "NI", 52.3759, 9.7320, 30159, "511", 5),
+        City("Braunschweig", "NI", 52.2689, 10.5268, 38100, "531", 2),
+        City("Oldenburg", "NI", 53.1435, 8.2146, 26121, "441", 2),
+        City("Osnabrück", "NI", 52.2799, 8.0472, 49074, "541", 2),
+        City("Wolfsburg", "NI", 52.4227, 10.7865, 38440, "5361", 1),
+        City("Lüneburg", "NI", 53.2464, 10.4115, 21335, "4131", 1),
+        City("Kiel", "SH", 54.3233, 10.1228, 24103, "431", 2),
+        City("Lübeck", "SH", 53.8655, 10.6866, 23552, "451", 2),
+        City("Flensburg", "SH", 54.7937, 9.4469, 24937, "461", 1),
+        City("Rostock", "MV", 54.0924, 12.0991, 18055, "381", 2),
+        City("Schwerin", "MV", 53.6355, 11.4012, 19053, "385", 1),
+        City("Potsdam", "BB", 52.3906, 13.0645, 14467, "331", 2),
+    ),
+    "central": (
+        City("Köln", "NW", 50.9375, 6.9603, 50667, "221", 11),
+        City("Düsseldorf", "NW", 51.2277, 6.7735, 40213, "211", 6),
+        City("Dortmund", "NW", 51.5136, 7.4653, 44135, "231", 6),
+        City("Essen", "NW", 51.4556, 7.0116, 45127, "201", 6),
+        City("Bonn", "NW", 50.7374, 7.0982, 53111, "228", 3),
+        City("Münster", "NW", 51.9607, 7.6261, 48143, "251", 3),
+        City("Bielefeld", "NW", 52.0302, 8.5325, 33602, "521", 3),
+        City("Frankfurt am Main", "HE", 50.1109, 8.6821, 60311, "69", 8),
+        City("Wiesbaden", "HE", 50.0782, 8.2398, 65183, "611", 3),
+        City("Kassel", "HE", 51.3127, 9.4797, 34117, "561", 2),
+        City("Mainz", "RP", 49.9929, 8.2473, 55116, "6131", 2),
+        City("Koblenz", "RP", 50.3569, 7.5890, 56068, "261", 1),
+        City("Erfurt", "TH", 50.9848, 11.0299, 99084, "361", 2),
+        City("Leipzig", "SN", 51.3397, 12.3731, 4109, "341", 6),
+        City("Dresden", "SN", 51.0504, 13.7373, 1067, "351", 6),
+        City("Magdeburg", "ST", 52.1205, 11.6276, 39104, "391", 2),
+        City("Halle (Saale)", "ST", 51.4825, 11.9697, 6108, "345", 2),
+    ),
+    "south": (
+        City("München", "BY", 48.1351, 11.5820, 80331, "89", 15),
+        City("Nürnberg", "BY", 49.4521, 11.0767, 90402, "911", 5),
+        City("Augsburg", "BY", 48.3705, 10.8978, 86150, "821", 3),
+        City("Regensburg", "BY", 49.0134, 12.1016, 93047, "941", 2),
+        City("Ingolstadt", "BY", 48.7665, 11.4258, 85049, "841", 1),
+        City("Würzburg", "BY", 49.7913, 9.9534, 97070, "931", 1),
+        City("Passau", "BY", 48.5665, 13.4312, 94032, "851", 1),
+        City("Stuttgart", "BW", 48.7758, 9.1829, 70173, "711", 6),
+        City("Karlsruhe", "BW", 49.0069, 8.4037, 76133, "721", 3),
+        City("Mannheim", "BW", 49.4875, 8.4660, 68159, "621", 3),
+        City("Freiburg im Breisgau", "BW", 47.9990, 7.8421, 79098, "761", 2),
+        City("Ulm", "BW", 48.4011, 9.9876, 89073, "731", 1),
+        City("Heidelberg", "BW", 49.3988, 8.6724, 69117, "6221", 2),
+        City("Saarbrücken", "SL", 49.2402, 6.9969, 66111, "681", 2),
+    ),
+}
+
+STREETS = (
+    "Hauptstraße", "Bahnhofstraße", "Industriestraße", "Gewerbering", "Am Hafen", "Lindenallee",
+    "Schillerstraße", "Goethestraße", "Mühlenweg", "Gartenstraße", "Friedrichstraße", "Kaiserstraße",
+    "Siemensstraße", "Robert-Bosch-Straße", "Carl-Benz-Straße", "Max-Planck-Straße", "Otto-Hahn-Straße",
+    "Daimlerstraße", "Rudolf-Diesel-Straße", "Ringstraße", "Lessingstraße", "Bismarckstraße",
+    "Marktplatz", "Hafenstraße", "Werkstraße", "Im Gewerbepark", "Europaallee", "Kölner Straße",
+    "Berliner Allee", "Münchner Straße", "Am Klinikum", "Rathausplatz", "Wiesenweg", "Kantstraße",
+    "Frankfurter Ring", "Dieselstraße", "Zeppelinstraße", "Leipziger Straße", "Parkstraße", "Am Bahnhof",
+)
+
+FIRST_NAMES = (
+    "Anna", "Lukas", "Sophie", "Jonas", "Marie", "Leon", "Laura", "Felix", "Julia", "Maximilian",
+    "Lena", "Paul", "Sarah", "Tim", "Katharina", "Jan", "Hannah", "Niklas", "Lisa", "Tobias",
+    "Mia", "David", "Johanna", "Florian", "Emma", "Sebastian", "Clara", "Stefan", "Nina", "Michael",
+    "Sabine", "Thomas", "Petra", "Andreas", "Claudia", "Markus", "Birgit", "Christian", "Anja", "Mehmet",
+    "Elif", "Piotr", "Agnieszka", "Luca", "Giulia", "Ivan", "Olga",
+)
+
+LAST_NAMES = (
+    "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann",
+    "Schäfer", "Koch", "Bauer", "Richter", "Klein", "Wolf", "Schröder", "Neumann", "Schwarz", "Zimmermann",
+    "Braun", "Krüger", "Hofmann", "Hartmann", "Lange", "Schmitt", "Werner", "Schmitz", "Krause", "Meier",
+    "Lehmann", "Schmid", "Schulze", "Maier", "Köhler", "Herrmann", "König", "Walter", "Mayer", "Huber",
+    "Kaiser", "Fuchs", "Peters", "Lang", "Scholz", "Möller", "Weiß", "Jung", "Hahn", "Vogel",
+    "Yilmaz", "Kowalski", "Rossi", "Nowak",
+)
+
+# Company names are built from a stem; place names give the brand-like ones.
+COMPANY_STEMS = LAST_NAMES + (
+    "Nordwind", "Alpina", "Rhein", "Elbe", "Weser", "Isar", "Hanse", "Ruhr", "Taunus", "Spree",
+    "Main", "Donau", "Harz", "Eifel", "Allgäu", "Oder", "Havel", "Brocken", "Bodensee", "Schwarzwald",
+)
+
+SAINTS = ("Elisabeth", "Marien", "Josef", "Vinzenz", "Franziskus", "Hedwig", "Georg", "Martin", "Antonius", "Barbara")
+
+
+def _weekly(weekdays: Sequence[int], opens: str, closes: str) -> list[dict[str, Any]]:
+    return [{"weekday": day, "opens": opens, "closes": closes} for day in weekdays]
+
+
+_OFFICE_HOURS = _weekly(range(5), "08:00", "17:00")
+_LUNCH_BREAK_HOURS = sorted(
+    _weekly(range(5), "08:00", "12:00") + _weekly(range(5), "13:00", "16:30"), key=lambda d: d["weekday"]
+)
+_FACTORY_HOURS = _weekly(range(5), "06:00", "22:00") + _weekly([5], "06:00", "14:00")
+_SHOP_HOURS = _weekly(range(6), "07:00", "20:00")
+_HOSPITAL_HOURS = _weekly(range(7), "06:00", "22:00")
+_WAREHOUSE_HOURS = _weekly(range(6), "05:00", "21:00")
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A line of business: what a customer is called, what it owns and when it can be visited."""
+
+    name: str
+    weight: int
+    name_patterns: tuple[str, ...]  # {stem}, {city}, {saint}
+    families: dict[str, int]  # equipment family -> share of the customer's installed base
+    site_labels: tuple[str, ...]  # the first one names the main site
+    contact_roles: tuple[str, ...]
+    opening_hours: tuple[list[dict[str, Any]], ...]
+
+
+SEGMENTS = (
+    Segment(
+        "healthcare", 20,
+        ("Klinik {stem} GmbH", "{stem} Praxisklinik GmbH", "MVZ {stem} {city}", "Radiologie {stem} {city}",
+         "St. {saint}-Krankenhaus {city}", "{stem} Reha-Zentrum GmbH"),
+        {"medical": 55, "hvac": 25, "printers": 15, "compressors": 5},
+        ("Main hospital", "Outpatient clinic", "Imaging centre", "Day clinic"),
+        ("Head of Medical Technology", "Facility Manager", "Purchasing", "Radiology Lead", "IT Administrator"),
+        (_HOSPITAL_HOURS, _OFFICE_HOURS),
+    ),
+    Segment(
+        "manufacturing", 35,
+        ("{stem} Maschinenbau GmbH", "{stem} Metallbearbeitung GmbH & Co. KG", "{stem} Kunststofftechnik GmbH",
+         "{stem} Präzisionsteile AG", "{stem} Verpackungswerk GmbH", "{stem} Lebensmittelwerke GmbH"),
+        {"compressors": 45, "hvac": 25, "printers": 25, "medical": 5},
+        ("Plant 1", "Plant 2", "Warehouse", "Service centre"),
+        ("Head of Maintenance", "Plant Manager", "Purchasing", "Facility Manager", "Health & Safety Officer"),
+        (_FACTORY_HOURS, _OFFICE_HOURS, _WAREHOUSE_HOURS),
+    ),
+    Segment(
+        "office", 25,
+        ("{stem} & Partner Steuerberater", "{stem} Rechtsanwälte PartG mbB", "{stem} Versicherung AG",
+         "{stem} Druck & Medien GmbH", "{stem} Immobilien GmbH", "{stem} Consulting GmbH"),
+        {"printers": 70, "hvac": 30},
+        ("Head office", "Branch office", "Print room", "Archive"),
+        ("Office Manager", "IT Administrator", "Facility Manager", "Accounts Payable"),
+        (_OFFICE_HOURS, _LUNCH_BREAK_HOURS),
+    ),
+    Segment(
+        "logistics", 20,
+        ("{stem} Logistik GmbH", "{stem} Spedition GmbH & Co. KG", "{stem} Handelshaus KG",
+         "{stem} Frischmarkt GmbH", "{stem} Lagertechnik GmbH"),
+        {"printers": 35, "hvac": 30, "compressors": 35},
+        ("Distribution centre", "Warehouse", "Store", "Cold store"),
+        ("Site Manager", "Head of Maintenance", "Purchasing", "Shift Supervisor"),
+        (_WAREHOUSE_HOURS, _SHOP_HOURS),
+    ),
+)
+
+GROUP_PATTERNS = ("{stem} Holding AG", "{stem} Gruppe SE", "{stem} Unternehmensgruppe GmbH")
+
+ACCESS_NOTES = (
+    "Report to gate 2; visitor badge required.",
+    "Park in the inner yard and ring at the goods entrance.",
+    "Safety shoes and high-visibility vest required in the production halls.",
+    "Register at the medical technology department (basement, room U1.12) before starting work.",
+    "Key box at reception; the code is available from the facility manager.",
+    "Loading dock closes at 15:00; bring your own ladder.",
+    "Escort required in the clean room area; allow 15 minutes for gowning.",
+    None,
+)
+
+BLOCK_REASONS = (
+    "Payment overdue more than 90 days",
+    "Insolvency proceedings opened",
+    "Contract dispute; service manager approval required",
+)
+
+CUSTOMER_NOTES = (
+    "Key account",
+    "Prefers appointments before 10:00",
+    "Invoices by e-mail only",
+    "Purchase order number required on every invoice",
+)
+
+MACHINE_POSITIONS = (
+    "Building A, ground floor", "Building B, 1st floor", "Hall 1", "Hall 3", "Basement plant room",
+    "Roof", "Room 0.14", "Room 2.07", "Reception", "Production line 2",
+)
+
+
+# --------------------------------------------------------------------------- products
+
+
+@dataclass(frozen=True, slots=True)
+class ProductSpec:
+    sku: str
+    name: str
+    kind: ProductKind
+    family: str
+    serialized: bool
+    price: str
+    unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class CounterSpec:
+    name: str
+    unit: str
+    per_day: float  # typical increase per calendar day
+    source: ReadingSource
+
+
+@dataclass(frozen=True, slots=True)
+class MachineSpec:
+    """How an equipment model shows up in the installed base."""
+
+    sku: str
+    family: str
+    weight: int  # share within its family
+    tree_share: float  # units that carry a serialized controller (and usually a power supply)
+    counters: tuple[CounterSpec, ...]
+
+
+def _equipment(sku: str, name: str, family: str, price: str) -> ProductSpec:
+    return ProductSpec(sku, name, ProductKind.EQUIPMENT, family, True, price, "pc")
+
+
+def _part(sku: str, name: str, family: str, price: str, *, serialized: bool = False) -> ProductSpec:
+    return ProductSpec(sku, name, ProductKind.SPARE_PART, family, serialized, price, "pc")
+
+
+def _consumable(sku: str, name: str, family: str, price: str, unit: str = "pc") -> ProductSpec:
+    return ProductSpec(sku, name, ProductKind.CONSUMABLE, family, False, price, unit)
+
+
+def _service(sku: str, name: str, price: str, unit: str) -> ProductSpec:
+    return ProductSpec(sku, name, ProductKind.SERVICE, "services", False, price, unit)
+
+
+PRODUCTS = (
+    _equipment("PRN-2200", "Multifunction printer M2200", "printers", "4900.00"),
+    _equipment("PRN-4000", "Production printer P4000", "printers", "68000.00"),
+    _equipment("PRN-7500", "Large-format printer W7500", "printers", "24500.00"),
+    _equipment("HVAC-SP12", "Split air conditioner SP12 (12 kW)", "hvac", "3800.00"),
+    _equipment("HVAC-RT50", "Rooftop unit RT50 (50 kW)", "hvac", "38000.00"),
+    _equipment("HVAC-CH200", "Chiller CH200 (200 kW)", "hvac", "112000.00"),
+    _equipment("MED-US3", "Ultrasound system US3", "medical", "42000.00"),
+    _equipment("MED-XR2", "Digital X-ray system XR2", "medical", "145000.00"),
+    _equipment("MED-CT64", "CT scanner CT64 (64-slice)", "medical", "780000.00"),
+    _equipment("CMP-P7", "Piston compressor P7 (7.5 kW)", "compressors", "4200.00"),
+    _equipment("CMP-S22", "Screw compressor S22 (22 kW)", "compressors", "16500.00"),
+    _equipment("CMP-S75", "Screw compressor S75 (75 kW)", "compressors", "48000.00"),
+    _part("CTL-PRN", "Printer main controller board", "printers", "1850.00", serialized=True),
+    _part("PSU-PRN", "Printer power supply 600 W", "printers", "420.00", serialized=True),
+    _part("CTL-HVAC", "HVAC unit controller", "hvac", "2400.00", serialized=True),
+    _part("PSU-HVAC", "HVAC control power supply 24 V", "hvac", "310.00", serialized=True),
+    _part("CTL-MED", "Imaging system host controller", "medical", "18500.00", serialized=True),
+    _part("PSU-MED", "Medical-grade power supply 1.5 kW", "medical", "3900.00", serialized=True),
+    _part("CTL-CMP", "Compressor controller", "compressors", "2950.00", serialized=True),
+    _part("PSU-CMP", "Compressor control power supply", "compressors", "380.00", serialized=True),
+    _part("SP-PRN-FUSER", "Fuser unit", "printers", "380.00"),
+    _part("SP-PRN-ROLLER", "Paper feed roller kit", "printers", "45.00"),
+    _part("SP-HVAC-FAN", "Condenser fan motor", "hvac", "520.00"),
+    _part("SP-HVAC-VALVE", "Electronic expansion valve", "hvac", "210.00"),
+    _part("SP-MED-FAN", "Gantry cooling fan", "medical", "640.00"),
+    _part("SP-CMP-VALVE", "Intake valve kit", "compressors", "690.00"),
+    _part("SP-CMP-BELT", "Drive belt set", "compressors", "85.00"),
+    _part("SP-GEN-PT100", "Temperature sensor PT100", "compressors", "65.00"),
+    _consumable("CON-PRN-TONER-K", "Toner cartridge black", "printers", "89.00"),
+    _consumable("CON-PRN-TONER-C", "Toner cartridge colour", "printers", "119.00"),
+    _consumable("CON-HVAC-FILTER", "Air filter set F7", "hvac", "72.00"),
+    _consumable("CON-HVAC-R32", "Refrigerant R32", "hvac", "48.00", "kg"),
+    _consumable("CON-MED-GEL", "Ultrasound gel 5 l", "medical", "24.00"),
+    _consumable("CON-CMP-OIL", "Synthetic compressor oil", "compressors", "18.50", "l"),
+    _consumable("CON-CMP-FILTER", "Oil and air filter kit", "compressors", "95.00"),
+    _service("SVC-PM", "Preventive maintenance visit", "240.00", "visit"),
+    _service("SVC-LABOUR", "Labour hour", "98.00", "h"),
+    _service("SVC-TRAVEL", "Travel (per km)", "0.95", "km"),
+    _service("SVC-TRAVEL-FLAT", "Travel flat rate", "85.00", "visit"),
+    _service("SVC-EMERGENCY", "Emergency call-out surcharge", "150.00", "visit"),
+    _service("SVC-DEPOT", "Depot repair flat rate", "450.00", "pc"),
+)
+
+_HOURS_DEVICE = CounterSpec("operating_hours", "h", 10.0, ReadingSource.DEVICE)
+_HOURS_TECH = CounterSpec("operating_hours", "h", 14.0, ReadingSource.TECHNICIAN)
+
+MACHINES = (
+    MachineSpec("PRN-2200", "printers", 6, 0.1, (CounterSpec("pages", "pc", 250.0, ReadingSource.DEVICE),)),
+    MachineSpec("PRN-4000", "printers", 2, 0.7, (CounterSpec("pages", "pc", 9000.0, ReadingSource.DEVICE), _HOURS_DEVICE)),
+    MachineSpec("PRN-7500", "printers", 1, 0.4, (CounterSpec("print_area", "m2", 30.0, ReadingSource.DEVICE), _HOURS_DEVICE)),
+    MachineSpec("HVAC-SP12", "hvac", 8, 0.0, (CounterSpec("operating_hours", "h", 9.0, ReadingSource.TECHNICIAN),)),
+    MachineSpec("HVAC-RT50", "hvac", 4, 0.5, (_HOURS_TECH, CounterSpec("compressor_starts", "cycles", 40.0, ReadingSource.TECHNICIAN))),
+    MachineSpec("HVAC-CH200", "hvac", 1, 0.8, (_HOURS_TECH, CounterSpec("compressor_starts", "cycles", 25.0, ReadingSource.TECHNICIAN))),
+    MachineSpec("MED-US3", "medical", 5, 0.3, (CounterSpec("operating_hours", "h", 8.0, ReadingSource.TECHNICIAN),)),
+    MachineSpec("MED-XR2", "medical", 3, 0.8, (CounterSpec("exposures", "pc", 60.0, ReadingSource.DEVICE),)),
+    MachineSpec("MED-CT64", "medical", 1, 0.95, (_HOURS_DEVICE, CounterSpec("scans", "pc", 35.0, ReadingSource.DEVICE))),
+    MachineSpec("CMP-P7", "compressors", 4, 0.0, (CounterSpec("operating_hours", "h", 6.0, ReadingSource.TECHNICIAN),)),
+    MachineSpec("CMP-S22", "compressors", 4, 0.4, (_HOURS_TECH, CounterSpec("load_hours", "h", 9.0, ReadingSource.TECHNICIAN))),
+    MachineSpec("CMP-S75", "compressors", 3, 0.6, (_HOURS_TECH, CounterSpec("load_hours", "h", 12.0, ReadingSource.TECHNICIAN))),
+)
+
+# Serialized components per family: (controller sku, power supply sku).
+COMPONENTS = {
+    "printers": ("CTL-PRN", "PSU-PRN"),
+    "hvac": ("CTL-HVAC", "PSU-HVAC"),
+    "medical": ("CTL-MED", "PSU-MED"),
+    "compressors": ("CTL-CMP", "PSU-CMP"),
+}
+
+_MACHINE_STATUSES = (
+    (EquipmentStatus.IN_SERVICE, 92),
+    (EquipmentStatus.UNDER_REPAIR, 3),
+    (EquipmentStatus.DECOMMISSIONED, 4),
+    (EquipmentStatus.RETURNED, 1),
+)
+
+
+# --------------------------------------------------------------------------- engineers
+
+SKILLS = (
+    "electrical", "hydraulics", "pneumatics", "hvac", "refrigeration", "printer", "medical_imaging", "networking", "plc",
+)
+
+# The skills a task on equipment of a family asks for, the most important first.
+FAMILY_SKILLS = {
+    "printers": ("printer", "networking"),
+    "hvac": ("hvac", "refrigeration", "electrical"),
+    "medical": ("medical_imaging", "electrical"),
+    "compressors": ("pneumatics", "electrical", "plc"),
+}
+
+# (name, validity in years, family it belongs to or None for everyone)
+CERTIFICATIONS = (
+    ("Electrical safety DGUV V3", 3, None),
+    ("Working at height", 2, None),
+    ("First aid", 2, None),
+    ("F-gas category I (EU 2015/2067)", 5, "hvac"),
+    ("Radiation protection expertise (StrlSchV)", 5, "medical"),
+    ("Medical device technician (MPBetreibV)", 3, "medical"),
+    ("Pressure equipment competence (BetrSichV)", 4, "compressors"),
+    ("PLC programming (IEC 61131-3)", 4, "compressors"),
+    ("Production printer service level 2", 2, "printers"),
+)
+
+# (weight, weekdays, starts, ends): weekly working patterns in the engineer's time zone.
+SHIFTS: tuple[tuple[int, tuple[int, ...], dt.time, dt.time], ...] = (
+    (50, (0, 1, 2, 3, 4), dt.time(8), dt.time(17)),
+    (25, (0, 1, 2, 3, 4), dt.time(7), dt.time(16)),
+    (15, (1, 2, 3, 4, 5), dt.time(8), dt.time(17)),
+    (5, (0, 1, 2, 3), dt.time(8), dt.time(13)),
+    (5, (0, 2, 4), dt.time(8), dt.time(16, 30)),
+)
+
+# (reason, shortest, longest) in days
+ABSENCES = (("vacation", 3, 10), ("training", 1, 3), ("sick leave", 1, 4))
+
+
+# --------------------------------------------------------------------------- public API
+
+
+async def database_is_empty(session: AsyncSession) -> bool:
+    """True when there are no customers and no users (demo data may be loaded)."""
+    customer = await session.scalar(select(Customer.id).limit(1))
+    user = await session.scalar(select(User.id).limit(1))
+    return customer is None and user is None
+
+
+async def load_demo_data(
+    session: AsyncSession, size: DemoSize = DemoSize(), progress: Progress | None = None
+) -> DemoSummary:
+    """Fill an empty database with demo data of `size`; flushes but does not commit."""
+    if size.customers < 3 or size.engineers < 1 or size.equipment < 0:
+        raise ValueError("demo data needs at least 3 customers and 1 engineer")
+    if not await database_is_empty(session):
+        raise ValueError("demo data can only be loaded into an empty database")
+    loader = _Loader(session, size, progress or _no_progress)
+    return await loader.run()
+
+
+def _no_progress(_stage: str, _done: int, _total: int) -> None:
+    return None
+
+
+# --------------------------------------------------------------------------- the loader
+
+
+@dataclass(slots=True)
+class _SitePlan:
+    id: UUID
+    weight: float
+
+
+@dataclass(slots=True)
+class _CustomerPlan:
+    id: UUID
+    segment: Segment
+    city: City
+    region: str
+    is_group: bool
+    parent_id: UUID | None
+    domain: str = ""
+    sites: list[_SitePlan] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Installed-base rows waiting for the next chunked insert, parents before children."""
+
+    equipment: list[Row] = field(default_factory=list)
+    events: list[Row] = field(default_factory=list)
+    counters: list[Row] = field(default_factory=list)
+    readings: list[Row] = field(default_factory=list)
+
+
+class _Loader:
+    def __init__(self, session: AsyncSession, size: DemoSize, progress: Progress) -> None:
+        self.session = session
+        self.size = size
+        self.progress = progress
+        self.rng = random.Random(size.seed)
+        self.now = dt.datetime.now(dt.UTC)
+        self.products: dict[str, UUID] = {}
+        self.customers: list[_CustomerPlan] = []
+        self.names_taken: set[str] = set()
+        self.serials: dict[str, int] = {}
+        self.serial_width = max(6, len(str(size.equipment)))
+        self.counts: dict[str, int] = dict.fromkeys(
+            ("customers", "sites", "contacts", "products", "equipment", "counters", "readings", "engineers", "users"), 0
+        )
+
+    async def run(self) -> DemoSummary:
+        await self._load_products()
+        await self._load_customers()
+        await self._load_contacts()
+        await self._load_sites()
+        engineers = self._plan_engineers()
+        technician_user = await self._load_users(engineers[0]["name"])
+        engineers[0]["user_id"] = technician_user
+        await self._load_engineers(engineers)
+        await self._load_equipment()
+        await self.session.flush()
+        return DemoSummary(**self.counts)
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _entity(self) -> Row:
+        return {"id": uuid7(), "created_at": self.now, "updated_at": self.now}
+
+    def _versioned(self) -> Row:
+        return {"id": uuid7(), "created_at": self.now, "updated_at": self.now, "version": 1}
+
+    async def _insert(self, model: type[Any], rows: list[Row], stage: str | None = None) -> None:
+        table = cast(Table, model.__table__)
+        for start in range(0, len(rows), _CHUNK):
+            await self.session.execute(table.insert(), rows[start : start + _CHUNK])
+            if stage:
+                self.progress(stage, min(start + _CHUNK, len(rows)), len(rows))
+
+    def _pick_city(self, region: str) -> City:
+        cities = REGIONS[region]
+        return self.rng.choices(cities, weights=[c.weight for c in cities])[0]
+
+    def _address(self, city: City) -> tuple[str, str]:
+        number = self.rng.randint(1, 180)
+        suffix = self.rng.choice(("", "", "", "", "a", "b"))
+        postal = city.postal_code + self.rng.randrange(0, 40 * city.weight)
+        return f"{self.rng.choice(STREETS)} {number}{suffix}", f"{postal:05d}"
+
+    def _jitter(self, city: City, km: float) -> tuple[float, float]:
+        # One degree of latitude is ~111 km; a degree of longitude in Germany ~70 km.
+        lat = city.latitude + self.rng.uniform(-km, km) / 111.0
+        lon = city.longitude + self.rng.uniform(-km, km) / 70.0
+        return round(lat, 6), round(lon, 6)
+
+    def _phone(self, area_code: str) -> str:
+        return f"+49 {area_code} {self.rng.randint(100000, 9999999)}"
+
+    def _mobile(self) -> str:
+        return f"+49 1{self.rng.choice(('51', '52', '60', '70', '71', '76'))} {self.rng.randint(1000000, 99999999)}"
+
+    def _person(self) -> tuple[str, str]:
+        return self.rng.choice(FIRST_NAMES), self.rng.choice(LAST_NAMES)
+
+    # ------------------------------------------------------------------ products
+
+    async def _load_products(self) -> None:
+        rows = []
+        for spec in PRODUCTS:
+            row = self._versioned() | {
+                "sku": spec.sku,
+                "name": spec.name,
+                "kind": spec.kind.value,
+                "family": spec.family,
+                "serialized": spec.serialized,
+                "list_price": Decimal(spec.price),
+                "currency": CURRENCY,
+                "unit": spec.unit,
+                "active": True,
+            }
+            self.products[spec.sku] = row["id"]
+            rows.append(row)
+        await self._insert(Product, rows, "products")
+        self.counts["products"] = len(rows)
+
+    # ------------------------------------------------------------------ customers
+
+    async def _load_customers(self) -> None:
+        shapes = self._customer_shapes()
+        numbers = await next_numbers(self.session, "customer", self.size.customers)
+        rows: list[Row] = []
+        for subsidiaries in shapes:
+            if subsidiaries:
+                rows.extend(self._group_rows(subsidiaries))
+            else:
+                rows.append(self._customer_row(self._plan_customer(None)))
+        for row, number in zip(rows, numbers, strict=True):
+            row["number"] = number
+        self._block_some(rows)
+        await self._insert(Customer, rows, "customers")
+        self.counts["customers"] = len(rows)
+
+    def _customer_shapes(self) -> list[int]:
+        """Per top-level customer, its number of subsidiaries (0: a standalone customer)."""
+        total = self.size.customers
+        shapes: list[int] = []
+        remaining = total
+        for _ in range(max(1, total // 10)):
+            if remaining < 3:
+                break
+            subsidiaries = min(self.rng.randint(2, 5), remaining - 1)
+            shapes.append(subsidiaries)
+            remaining -= subsidiaries + 1
+        shapes.extend([0] * remaining)
+        self.rng.shuffle(shapes)
+        return shapes
+
+    def _plan_customer(self, parent: _CustomerPlan | None, *, is_group: bool = False) -> _CustomerPlan:
+        segment = self.rng.choices(SEGMENTS, weights=[s.weight for s in SEGMENTS])[0]
+        if parent is not None and self.rng.random() < 0.5:
+            region = parent.region
+        else:
+            region = self.rng.choice(tuple(REGIONS))
+        plan = _CustomerPlan(
+            id=uuid7(),
+            segment=segment,
+            city=self._pick_city(region),
+            region=region,
+            is_group=is_group,
+            parent_id=parent.id if parent else None,
+        )
+        self.customers.append(plan)
+        return plan
+
+    def _group_rows(self, subsidiaries: int) -> list[Row]:
+        group = self._plan_customer(None, is_group=True)
+        stem = self.rng.choice(COMPANY_STEMS)
+        rows = [self._customer_row(group, self.rng.choice(GROUP_PATTERNS), stem)]
+        for _ in range(subsidiaries):
+            rows.append(self._customer_row(self._plan_customer(group), stem=stem))
+        return rows
+
+    def _customer_row(self, plan: _CustomerPlan, pattern: str | None = None, stem: str | None = None) -> Row:
+        name = self._company_name(plan, pattern, stem)
+        plan.domain = _domain(name)
+        return self._versioned() | {
+            "id": plan.id,
+            "name": name,
+            "parent_id": plan.parent_id,
+            "status": CustomerStatus.ACTIVE.value,
+            "blocked_reason": None,
+            "email": f"info@{plan.domain}",
+            "phone": self._phone(plan.city.area_code),
+            "country": COUNTRY,
+            "notes": self.rng.choice(CUSTOMER_NOTES) if self.rng.random() < 0.15 else None,
+        }
+
+    def _company_name(self, plan: _CustomerPlan, pattern: str | None, stem: str | None) -> str:
+        pattern = pattern or self.rng.choice(plan.segment.name_patterns)
+        name = pattern.format(
+            stem=stem or self.rng.choice(COMPANY_STEMS), city=plan.city.name, saint=self.rng.choice(SAINTS)
+        )
+        # Real registers have namesakes too, but a demo is easier to follow with unique names.
+        candidate, n = name, 1
+        while candidate in self.names_taken:
+            n += 1
+            candidate = f"{name} ({plan.city.name})" if n == 2 else f"{name} ({plan.city.name} {n})"
+        self.names_taken.add(candidate)
+        return candidate
+
+    def _block_some(self, rows: list[Row]) -> None:
+        candidates = [row for row, plan in zip(rows, self.customers, strict=True) if not plan.is_group]
+        for row in self.rng.sample(candidates, min(len(candidates), max(1, len(rows) // 50))):
+            row["status"] = CustomerStatus.BLOCKED.value
+            row["blocked_reason"] = self.rng.choice(BLOCK_REASONS)
+
+    # ------------------------------------------------------------------ contacts and sites
+
+    async def _load_contacts(self) -> None:
+        rows: list[Row] = []
+        for plan in self.customers:
+            for index in range(self.rng.choice((1, 1, 2, 2, 3))):
+                rows.append(self._contact_row(plan, index))
+        await self._insert(Contact, rows, "contacts")
+        self.counts["contacts"] = len(rows)
+
+    def _contact_row(self, plan: _CustomerPlan, index: int) -> Row:
+        first, last = self._person()
+        phone = self._phone(plan.city.area_code) if self.rng.random() < 0.7 else self._mobile()
+        return self._versioned() | {
+            "customer_id": plan.id,
+            "first_name": first,
+            "last_name": last,
+            "email": f"{_ascii(first)}.{_ascii(last)}@{plan.domain}",
+            "phone": phone,
+            "role": self.rng.choice(plan.segment.contact_roles),
+            "is_primary": index == 0,
+        }
+
+    async def _load_sites(self) -> None:
+        rows: list[Row] = []
+        for plan in self.customers:
+            for index in range(self.rng.choices((1, 2, 3), weights=(55, 30, 15))[0]):
+                rows.append(self._site_row(plan, index))
+        await self._insert(Site, rows, "sites")
+        self.counts["sites"] = len(rows)
+
+    def _site_row(self, plan: _CustomerPlan, index: int) -> Row:
+        if index == 0:
+            city = plan.city
+        else:
+            region = plan.region if self.rng.random() < 0.7 else self.rng.choice(tuple(REGIONS))
+            city = self._pick_city(region)
+        labels = plan.segment.site_labels
+        label = labels[0] if index == 0 else self.rng.choice(labels[1:])
+        street, postal = self._address(city)
+        latitude, longitude = self._jitter(city, 4.0)
+        row = self._versioned() | {
+            "customer_id": plan.id,
+            "name": f"{label} {city.name}",
+            "street": street,
+            "postal_code": postal,
+            "city": city.name,
+            "subdivision": city.subdivision,
+            "country": COUNTRY,
+            "latitude": latitude,
+            "longitude": longitude,
+            "time_zone": TIME_ZONE,
+            "access_notes": self.rng.choice(ACCESS_NOTES),
+            "opening_hours": self.rng.choice(plan.segment.opening_hours),
+        }
+        # The main site holds most of the installed base; a holding's sites hold little.
+        weight = (3.0 if index == 0 else 1.0) * (0.1 if plan.is_group else 1.0)
+        plan.sites.append(_SitePlan(row["id"], weight))
+        return row
+
+    # ------------------------------------------------------------------ users
+
+    async def _load_users(self, technician_name: str) -> UUID:
+        """One user per role, password "demo"; answers the technician's user id."""
+        password_hash = hash_password(DEMO_PASSWORD)
+        portal_customer = next(plan.id for plan in self.customers if plan.is_group)
+        rows = []
+        for role in Role:
+            label = role.value.replace("_", " ").title()
+            rows.append(
+                self._versioned()
+                | {
+                    "username": role.value,
+                    "password_hash": password_hash,
+                    "role": role.value,
+                    "display_name": technician_name if role is Role.TECHNICIAN else f"Demo {label}",
+                    "email": f"{role.value}@{STAFF_DOMAIN}",
+                    "customer_id": portal_customer if role is Role.CUSTOMER else None,
+                    "active": True,
+                }
+            )
+        await self._insert(User, rows, "users")
+        self.counts["users"] = len(rows)
+        return next(row["id"] for row in rows if row["role"] == Role.TECHNICIAN.value)
+
+    # ------------------------------------------------------------------ engineers
+
+    def _plan_engineers(self) -> list[Row]:
+        regions = tuple(REGIONS)
+        rows = []
+        for index in range(self.size.engineers):
+            region = regions[index % len(regions)]
+            city = self._pick_city(region)
+            first, last = self._person()
+            street, postal = self._address(city)
+            latitude, longitude = self._jitter(city, 8.0)
+            rate = Decimal(self.rng.randrange(5500, 9501, 50)) / 100
+            rows.append(
+                self._versioned()
+                | {
+                    "name": f"{first} {last}",
+                    "user_id": None,
+                    "email": f"{_ascii(first)}.{_ascii(last)}.{index + 1}@{STAFF_DOMAIN}",
+                    "phone": self._mobile(),
+                    "home_latitude": latitude,
+                    "home_longitude": longitude,
+                    "home_address": f"{street}, {postal} {city.name}",
+                    "territory": region,
+                    "time_zone": TIME_ZONE,
+                    "cost_rate": rate,
+                    "currency": CURRENCY,
+                    "active": True,
+                }
+            )
+        return rows
+
+    async def _load_engineers(self, engineers: list[Row]) -> None:
+        numbers = await next_numbers(self.session, "engineer", len(engineers))
+        families = tuple(FAMILY_SKILLS)
+        skills: list[Row] = []
+        certifications: list[Row] = []
+        hours: list[Row] = []
+        absences: list[Row] = []
+        for index, (row, number) in enumerate(zip(engineers, numbers, strict=True)):
+            row["number"] = number
+            # Cycling the main family against the three regions covers every family in every region.
+            family = families[index % len(families)]
+            skills.extend(self._skill_rows(row["id"], family))
+            certifications.extend(self._certification_rows(row["id"], family))
+            hours.extend(self._working_hour_rows(row["id"]))
+            absences.extend(self._absence_rows(row["id"]))
+        await self._insert(Engineer, engineers, "engineers")
+        await self._insert(EngineerSkill, skills)
+        await self._insert(Certification, certifications)
+        await self._insert(WorkingHours, hours)
+        await self._insert(Absence, absences)
+        self.counts["engineers"] = len(engineers)
+
+    def _skill_rows(self, engineer_id: UUID, family: str) -> list[Row]:
+        main, *related = FAMILY_SKILLS[family]
+        levels = {main: self.rng.randint(3, 5)}
+        for skill in related:
+            levels[skill] = self.rng.randint(2, 4)
+        for skill in self.rng.sample(SKILLS, self.rng.randint(0, 2)):
+            levels.setdefault(skill, self.rng.randint(1, 3))
+        return [
+            self._entity() | {"engineer_id": engineer_id, "skill": skill, "level": level}
+            for skill, level in levels.items()
+        ]
+
+    def _certification_rows(self, engineer_id: UUID, family: str) -> list[Row]:
+        eligible = [c for c in CERTIFICATIONS if c[2] in (None, family)]
+        rows = []
+        for name, years, _family in self.rng.sample(eligible, self.rng.choice((0, 1, 1, 2, 2, 3))):
+            # Issued up to six years back, so a fair share has expired by the reference date.
+            issued = REFERENCE_DATE - dt.timedelta(days=self.rng.randint(30, 6 * 365))
+            expires = issued + dt.timedelta(days=365 * years)
+            rows.append(
+                self._entity() | {"engineer_id": engineer_id, "name": name, "issued_on": issued, "expires_on": expires}
+            )
+        return rows
+
+    def _working_hour_rows(self, engineer_id: UUID) -> list[Row]:
+        _weight, weekdays, starts, ends = self.rng.choices(SHIFTS, weights=[s[0] for s in SHIFTS])[0]
+        return [
+            self._entity() | {"engineer_id": engineer_id, "weekday": day, "starts": starts, "ends": ends}
+            for day in weekdays
+        ]
+
+    def _absence_rows(self, engineer_id: UUID) -> list[Row]:
+        if self.rng.random() >= 0.4:
+            return []
+        rows = []
+        day = REFERENCE_DATE - dt.timedelta(days=self.rng.randint(0, 30))
+        for _ in range(self.rng.randint(1, 2)):
+            reason, shortest, longest = self.rng.choice(ABSENCES)
+            first = day + dt.timedelta(days=self.rng.randint(0, 30))
+            after_last = first + dt.timedelta(days=self.rng.randint(shortest, longest))
+            rows.append(
+                self._entity()
+                | {
+                    "engineer_id": engineer_id,
+                    "starts_at": _local_midnight(first),
+                    "ends_at": _local_midnight(after_last),
+                    "reason": reason,
+                }
+            )
+            day = after_last + dt.timedelta(days=7)
+        return rows
+
+    # ------------------------------------------------------------------ installed base
+
+    async def _load_equipment(self) -> None:
+        total = self.size.equipment
+        batch = _Batch()
+        done = 0
+        for plan, units in zip(self.customers, self._allocate_equipment(), strict=True):
+            while units > 0:
+                used = self._add_machine(batch, plan, units)
+                units -= used
+                done += used
+                if len(batch.equipment) >= _CHUNK:
+                    await self._flush(batch)
+                    batch = _Batch()
+                    self.progress("equipment", done, total)
+        await self._flush(batch)
+        self.progress("equipment", done, total)
+
+    def _allocate_equipment(self) -> list[int]:
+        """Units per customer: skewed like a real customer base, summing to the requested total."""
+        weights = [0.2 if plan.is_group else self.rng.lognormvariate(0.0, 0.9) for plan in self.customers]
+        scale = self.size.equipment / sum(weights)
+        shares = [weight * scale for weight in weights]
+        counts = [int(share) for share in shares]
+        # Largest remainders get the units the rounding down left over.
+        by_remainder = sorted(range(len(shares)), key=lambda i: (counts[i] - shares[i], i))
+        for i in by_remainder[: self.size.equipment - sum(counts)]:
+            counts[i] += 1
+        return counts
+
+    async def _flush(self, batch: _Batch) -> None:
+        await self._insert(Equipment, batch.equipment)
+        await self._insert(EquipmentEvent, batch.events)
+        await self._insert(Counter, batch.counters)
+        await self._insert(CounterReading, batch.readings)
+        self.counts["equipment"] += len(batch.equipment)
+        self.counts["counters"] += len(batch.counters)
+        self.counts["readings"] += len(batch.readings)
+
+    def _add_machine(self, batch: _Batch, plan: _CustomerPlan, units_left: int) -> int:
+        """A top-level unit, its counters and maybe a component tree; answers the units used."""
+        rng = self.rng
+        site = rng.choices(plan.sites, weights=[s.weight for s in plan.sites])[0]
+        family = rng.choices(tuple(plan.segment.families), weights=tuple(plan.segment.families.values()))[0]
+        spec = rng.choices(_MACHINES_BY_FAMILY[family], weights=_MACHINE_WEIGHTS[family])[0]
+        installed = REFERENCE_DATE - dt.timedelta(days=rng.randint(30, 9 * 365))
+        shipped = installed - dt.timedelta(days=rng.randint(2, 45))
+        status = rng.choices(_STATUS_VALUES, weights=_STATUS_WEIGHTS)[0]
+        common = {"customer_id": plan.id, "site_id": site.id, "install_date": installed, "ship_date": shipped}
+        machine = self._unit(batch, spec.sku, None, rng.choice(MACHINE_POSITIONS), status, common)
+        self._add_counters(batch, machine["id"], spec, installed)
+        used = 1
+        if used < units_left and rng.random() < spec.tree_share:
+            # A dead machine's parts are out of service with it.
+            part_status = status if status != EquipmentStatus.UNDER_REPAIR.value else EquipmentStatus.IN_SERVICE.value
+            controller_sku, supply_sku = COMPONENTS[family]
+            controller = self._unit(batch, controller_sku, machine["id"], "controller", part_status, common)
+            used += 1
+            if used < units_left and rng.random() < 0.8:
+                self._unit(batch, supply_sku, controller["id"], "power supply", part_status, common)
+                used += 1
+        return used
+
+    def _unit(self, batch: _Batch, sku: str, parent_id: UUID | None, position: str, status: str, common: Row) -> Row:
+        serial = self._next_serial(sku)
+        row = self._versioned() | common
+        row |= {
+            "product_id": self.products[sku],
+            "serial_number": serial,
+            "parent_id": parent_id,
+            "position": position,
+            "status": status,
+            "notes": None,
+        }
+        batch.equipment.append(row)
+        batch.events.append(
+            self._entity()
+            | {
+                "equipment_id": row["id"],
+                "at": dt.datetime.combine(common["ship_date"], dt.time(9), dt.UTC),
+                "kind": EquipmentEventKind.CREATED.value,
+                "actor_name": ACTOR,
+                "from_site_id": None,
+                "to_site_id": common["site_id"],
+                "related_equipment_id": None,
+                "old_serial": None,
+                "new_serial": serial,
+                "from_status": None,
+                "to_status": status,
+                "note": None,
+            }
+        )
+        return row
+
+    def _next_serial(self, sku: str) -> str:
+        value = self.serials.get(sku, 0) + 1
+        self.serials[sku] = value
+        return f"{sku}-{value:0{self.serial_width}d}"
+
+    def _add_counters(self, batch: _Batch, equipment_id: UUID, spec: MachineSpec, installed: dt.date) -> None:
+        span = (REFERENCE_DATE - installed).days
+        for counter in spec.counters:
+            row = self._entity() | {"equipment_id": equipment_id, "name": counter.name, "unit": counter.unit}
+            batch.counters.append(row)
+            batch.readings.extend(self._reading_rows(row["id"], counter, installed, span))
+
+    def _reading_rows(self, counter_id: UUID, counter: CounterSpec, installed: dt.date, span: int) -> list[Row]:
+        rng = self.rng
+        days = sorted(rng.sample(range(1, span), min(span - 1, rng.randint(2, 4))))
+        rows = []
+        value = 0
+        for day in days:
+            # Usage varies, but a reading never goes below the one before it.
+            value = max(value + 1, int(counter.per_day * day * rng.uniform(0.6, 1.4)))
+            read_at = dt.datetime.combine(installed + dt.timedelta(days=day), dt.time(rng.randint(6, 16)), dt.UTC)
+            rows.append(
+                self._entity()
+                | {
+                    "counter_id": counter_id,
+                    "value": Decimal(value),
+                    "read_at": read_at,
+                    "source": counter.source.value,
+                    "kind": ReadingKind.REGULAR.value,
+                    "recorded_by": ACTOR,
+                    "note": None,
+                }
+            )
+        return rows
+
+
+_MACHINES_BY_FAMILY = {family: tuple(m for m in MACHINES if m.family == family) for family in COMPONENTS}
+_MACHINE_WEIGHTS = {family: tuple(m.weight for m in specs) for family, specs in _MACHINES_BY_FAMILY.items()}
+_STATUS_VALUES = tuple(status.value for status, _ in _MACHINE_STATUSES)
+_STATUS_WEIGHTS = tuple(weight for _, weight in _MACHINE_STATUSES)
+
+
+# --------------------------------------------------------------------------- helpers
+
+_ASCII = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
+
+
+def _ascii(text: str) -> str:
+    """A name as it appears in an e-mail address: Müller -> mueller."""
+    return "".join(ch for ch in text.translate(_ASCII).lower() if ch.isalnum() or ch == "-")
+
+
+def _domain(company: str) -> str:
+    words = [_ascii(word) for word in company.split() if word[:1].isalpha() and word not in {"GmbH", "AG", "KG", "SE"}]
+    return "-".join(w for w in words[:2] if w) + f".{CUSTOMER_TLD}"
+
+
+def _local_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), _BERLIN).astimezone(dt.UTC)

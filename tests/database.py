@@ -1,0 +1,58 @@
+"""Test databases: a migrated SQLite template copied per test, or one PostgreSQL database
+migrated once per run and truncated between tests.
+
+`TEST_DATABASE_URL` (a postgresql+asyncpg:// URL) selects PostgreSQL; otherwise SQLite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import text
+
+from api.migrate import upgrade
+from core.db import create_engine
+from core.settings import DatabaseSettings
+
+KEEP = {"alembic_version"}
+
+
+def prepare_sqlite_template(directory: Path) -> Path:
+    template = directory / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{template}")
+    with sqlite3.connect(template) as conn:  # fold the WAL into the file so a plain copy is complete
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode=DELETE")
+    return template
+
+
+def fresh_sqlite(template: Path, directory: Path, name: str) -> str:
+    target = directory / f"{name}.db"
+    shutil.copyfile(template, target)
+    return f"sqlite+aiosqlite:///{target}"
+
+
+async def _reset_schema(url: str) -> None:
+    engine = create_engine(DatabaseSettings(url=url))
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+def prepare_postgres(url: str) -> None:
+    asyncio.run(_reset_schema(url))
+    upgrade(url)
+
+
+async def truncate_postgres(url: str) -> None:
+    engine = create_engine(DatabaseSettings(url=url))
+    async with engine.begin() as conn:
+        rows = await conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+        tables = [r[0] for r in rows if r[0] not in KEEP]
+        if tables:
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
