@@ -9,6 +9,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from api.model_registry import load_metadata
+from migrations.compare import compare_type
 from core.db import create_engine
 from core.settings import DatabaseSettings
 
@@ -20,7 +21,7 @@ def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        compare_type=True,
+        compare_type=compare_type,
         render_as_batch=connection.dialect.name == "sqlite",
     )
 

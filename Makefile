@@ -1,0 +1,46 @@
+# Two commands on a fresh Debian machine with Python 3.11 and make:
+#   make run   - set up, migrate, load demo data into an empty DB, serve on http://127.0.0.1:8000
+#   make test  - set up and run the whole suite on SQLite and PostgreSQL
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SYSDEPS_STAMP := $(VENV)/.system-deps
+
+.PHONY: run test install system-deps migrate demo-data lint typecheck bench clean
+
+$(SYSDEPS_STAMP):
+	PYTHON=$(PYTHON) scripts/install-system-deps.sh
+	@mkdir -p $(VENV) && touch $@
+
+$(STAMP): pyproject.toml | $(SYSDEPS_STAMP)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+system-deps: $(SYSDEPS_STAMP)
+
+migrate: install
+	$(BIN)/service-mgmt db upgrade
+
+demo-data: migrate
+	$(BIN)/service-mgmt demo-data --if-empty
+
+run: demo-data
+	$(BIN)/service-mgmt serve --print-logins
+
+test: install
+	scripts/test-all.sh
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+typecheck: install
+	$(BIN)/mypy core service_mgmt contracts returns scheduling api
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

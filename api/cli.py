@@ -1,0 +1,180 @@
+"""The `service-mgmt` command: serve, db upgrade, demo-data, create-user."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from typing import Any
+
+import click
+import msgspec
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from core.auth import SYSTEM, Role
+from core.settings import load_settings
+
+console = Console(stderr=True)
+
+DEMO_LOGINS = [role.value for role in Role]
+
+
+@click.group()
+def main() -> None:
+    """Field-service and service-contract management."""
+
+
+@main.command()
+@click.option("--host", default=None, help="default: $HOST or 127.0.0.1")
+@click.option("--port", default=None, type=int, help="default: $PORT or 8000")
+@click.option("--workers", default=None, type=int, help="uvicorn worker processes (default: $WEB_WORKERS or 1)")
+@click.option("--reload", is_flag=True, help="restart on code changes (development)")
+@click.option("--print-logins", is_flag=True, help="print the demo logins before serving")
+def serve(host: str | None, port: int | None, workers: int | None, reload: bool, print_logins: bool) -> None:
+    """Serve the API and pages (stateless: run as many as you like behind a load balancer)."""
+    import uvicorn
+
+    server = load_settings().server
+    host, port = host or server.host, port or server.port
+    if print_logins:
+        _print_logins(host, port)
+    uvicorn.run(
+        "api.app:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=None if reload else (workers or server.workers),
+        reload=reload,
+        proxy_headers=True,
+        access_log=False,
+    )
+
+
+def _print_logins(host: str, port: int) -> None:
+    console.print(f"\n[bold]Service Management[/] on http://{host}:{port}  (API reference: http://{host}:{port}/schema)")
+    console.print("Demo logins (password [bold]demo[/]): " + ", ".join(DEMO_LOGINS))
+    console.print(
+        f"  curl -s -X POST http://{host}:{port}/api/v1/auth/login -H 'content-type: application/json' "
+        "-d '{\"username\": \"admin\", \"password\": \"demo\"}'\n"
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Upgrade the database to the latest migration (Alembic)."""
+    from api.migrate import upgrade
+
+    settings = load_settings()
+    upgrade(settings.database.url, revision)
+    console.print(f"database upgraded to {revision}")
+
+
+@main.command("demo-data")
+@click.option("--customers", default=240, show_default=True, type=click.IntRange(min=1))
+@click.option("--equipment", default=2400, show_default=True, type=click.IntRange(min=1))
+@click.option("--engineers", default=24, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", default=20261123, show_default=True, type=int)
+@click.option("--if-empty", is_flag=True, help="only when the database holds no customers and no users")
+def demo_data(customers: int, equipment: int, engineers: int, seed: int, if_empty: bool) -> None:
+    """Load a realistic, deterministic demo company (never run this on a real installation)."""
+    from service_mgmt.demo_data import DemoSize
+
+    size = DemoSize(customers=customers, equipment=equipment, engineers=engineers, seed=seed)
+    asyncio.run(_load_demo_data(size, if_empty))
+
+
+async def _load_demo_data(size: Any, if_empty: bool) -> None:
+    from core.db import create_engine, create_session_factory, session_scope
+    from service_mgmt.demo_data import database_is_empty, load_demo_data
+
+    settings = load_settings()
+    engine = create_engine(settings.database)
+    try:
+        async with session_scope(create_session_factory(engine)) as session:
+            if if_empty and not await database_is_empty(session):
+                console.print("demo data: the database is not empty; nothing loaded")
+                return
+            with _progress() as progress:
+                tasks: dict[str, Any] = {}
+
+                def report(stage: str, done: int, total: int) -> None:
+                    if stage not in tasks:
+                        tasks[stage] = progress.add_task(stage, total=total)
+                    progress.update(tasks[stage], completed=done, total=total)
+
+                summary = await load_demo_data(session, size, progress=report)
+        console.print(f"demo data loaded: {summary}")
+        console.print("demo logins (password 'demo'): " + ", ".join(DEMO_LOGINS))
+    finally:
+        await engine.dispose()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    )
+
+
+@main.command("create-user")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--password", default=None, help="prompted for when omitted")
+@click.option("--customer-number", default=None, help="for role customer: the customer's number, e.g. C-000001")
+@click.option("--engineer-number", default=None, help="for role technician: the engineer's number, e.g. E-000001")
+def create_user_command(
+    username: str, role: str, password: str | None, customer_number: str | None, engineer_number: str | None
+) -> None:
+    """Create a user who can log in."""
+    if password is None:
+        password = getpass.getpass("password: ")
+    try:
+        asyncio.run(_create_user(username, Role(role), password, customer_number, engineer_number))
+    except Exception as exc:  # noqa: BLE001 - a CLI answers with a message, not a traceback
+        detail = getattr(exc, "detail", str(exc))
+        console.print(f"[red]error:[/] {detail}")
+        sys.exit(1)
+
+
+async def _create_user(
+    username: str, role: Role, password: str, customer_number: str | None, engineer_number: str | None
+) -> None:
+    from sqlalchemy import select
+
+    from core.db import create_engine, create_session_factory, session_scope
+    from core.errors import NotFound
+    from service_mgmt.models import Customer, Engineer
+    from service_mgmt.services.users import UserCreate, create_user
+
+    engine = create_engine(load_settings().database)
+    try:
+        async with session_scope(create_session_factory(engine)) as session:
+            customer_id = engineer_id = None
+            if customer_number:
+                customer_id = await session.scalar(select(Customer.id).where(Customer.number == customer_number))
+                if customer_id is None:
+                    raise NotFound("customer", customer_number)
+            if engineer_number:
+                engineer_id = await session.scalar(select(Engineer.id).where(Engineer.number == engineer_number))
+                if engineer_id is None:
+                    raise NotFound("engineer", engineer_number)
+            # convert (not the constructor) so that the same constraints as the API apply
+            data = msgspec.convert(
+                {"username": username, "password": password, "role": role.value,
+                 "customer_id": customer_id, "engineer_id": engineer_id},
+                UserCreate,
+            )
+            user = await create_user(session, SYSTEM, data)
+        console.print(f"user {user.username} ({user.role}) created")
+    finally:
+        await engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
