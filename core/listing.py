@@ -8,11 +8,15 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.errors import Invalid
 
 T = TypeVar("T")
+
+# A mapped attribute (Customer.name) or any column expression.
+SortKey = ColumnElement[Any] | QueryableAttribute[Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +34,7 @@ class Page(Generic[T]):
     offset: int
 
 
-def _order_by(sort: str, sortable: Mapping[str, ColumnElement[Any]]) -> ColumnElement[Any]:
+def _order_by(sort: str, sortable: Mapping[str, SortKey]) -> ColumnElement[Any]:
     descending = sort.startswith("-")
     key = sort.lstrip("-+")
     column = sortable.get(key)
@@ -48,9 +52,9 @@ async def paginate(
     stmt: Select[Any],
     page: PageRequest,
     *,
-    sortable: Mapping[str, ColumnElement[Any]],
+    sortable: Mapping[str, SortKey],
     default_sort: str,
-    tie_breaker: ColumnElement[Any],
+    tie_breaker: SortKey,
 ) -> Page[Any]:
     total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     ordered = stmt.order_by(_order_by(page.sort or default_sort, sortable), tie_breaker)
