@@ -69,7 +69,9 @@ def _openapi() -> OpenAPIConfig:
         ),
         path="/schema",
         render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
-        components=Components(security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}),
+        components=Components(
+            security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
+        ),
     )
 
 

@@ -52,11 +52,13 @@ def serve(host: str | None, port: int | None, workers: int | None, reload: bool,
 
 
 def _print_logins(host: str, port: int) -> None:
-    console.print(f"\n[bold]Service Management[/] on http://{host}:{port}  (API reference: http://{host}:{port}/schema)")
+    console.print(
+        f"\n[bold]Service Management[/] on http://{host}:{port}  (API reference: http://{host}:{port}/schema)"
+    )
     console.print("Demo logins (password [bold]demo[/]): " + ", ".join(DEMO_LOGINS))
     console.print(
         f"  curl -s -X POST http://{host}:{port}/api/v1/auth/login -H 'content-type: application/json' "
-        "-d '{\"username\": \"admin\", \"password\": \"demo\"}'\n"
+        '-d \'{"username": "admin", "password": "demo"}\'\n'
     )
 
 
@@ -166,8 +168,13 @@ async def _create_user(
                     raise NotFound("engineer", engineer_number)
             # convert (not the constructor) so that the same constraints as the API apply
             data = msgspec.convert(
-                {"username": username, "password": password, "role": role.value,
-                 "customer_id": customer_id, "engineer_id": engineer_id},
+                {
+                    "username": username,
+                    "password": password,
+                    "role": role.value,
+                    "customer_id": customer_id,
+                    "engineer_id": engineer_id,
+                },
                 UserCreate,
             )
             user = await create_user(session, SYSTEM, data)

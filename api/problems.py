@@ -120,7 +120,12 @@ def validation_error(request: Request[Any, Any, Any], exc: ValidationException) 
         return problem(request, HTTP_400_BAD_REQUEST, "malformed_json", str(first["message"]))
     detail = f"{first['field']}: {first['message']}" if first["field"] else str(first["message"] or exc.detail)
     return problem(
-        request, HTTP_422_UNPROCESSABLE_ENTITY, "validation_failed", detail, field=first["field"], extra={"errors": invalid}
+        request,
+        HTTP_422_UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        detail,
+        field=first["field"],
+        extra={"errors": invalid},
     )
 
 
@@ -128,7 +133,10 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     status = exc.status_code
     if isinstance(exc, NotAuthorizedException):
         return problem(
-            request, HTTP_401_UNAUTHORIZED, "unauthenticated", "log in and send the token as 'Authorization: Bearer …'",
+            request,
+            HTTP_401_UNAUTHORIZED,
+            "unauthenticated",
+            "log in and send the token as 'Authorization: Bearer …'",
             headers={"WWW-Authenticate": "Bearer"},
         )
     if isinstance(exc, PermissionDeniedException):
@@ -154,7 +162,9 @@ def integrity_error(request: Request[Any, Any, Any], exc: IntegrityError) -> Res
     constraint = (match.group(1) or match.group(3)) if match else None
     log.info("integrity error mapped to 409: %s", message)
     return problem(
-        request, HTTP_409_CONFLICT, "constraint_violation",
+        request,
+        HTTP_409_CONFLICT,
+        "constraint_violation",
         "the change conflicts with existing data" + (f" ({constraint})" if constraint else ""),
         extra={"constraint": constraint},
     )
@@ -162,7 +172,11 @@ def integrity_error(request: Request[Any, Any, Any], exc: IntegrityError) -> Res
 
 def stale_data(request: Request[Any, Any, Any], exc: StaleDataError) -> Response[dict[str, Any]]:
     return problem(
-        request, HTTP_409_CONFLICT, "stale_version", "the record was changed concurrently; reload and retry", field="version"
+        request,
+        HTTP_409_CONFLICT,
+        "stale_version",
+        "the record was changed concurrently; reload and retry",
+        field="version",
     )
 
 
@@ -186,4 +200,4 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     Exception: unexpected,
 }
 
-__all__ = ["EXCEPTION_HANDLERS", "MediaType", "PROBLEM_JSON", "problem"]
+__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "MediaType", "problem"]

@@ -110,7 +110,9 @@ def spawned_server(database_url: str, port: int, customers: int, equipment: int)
     subprocess.run([BIN / "service-mgmt", "db", "upgrade"], env=env, check=True, cwd=ROOT)
     subprocess.run(
         [BIN / "service-mgmt", "demo-data", "--if-empty", "--customers", str(customers), "--equipment", str(equipment)],
-        env=env, check=True, cwd=ROOT,
+        env=env,
+        check=True,
+        cwd=ROOT,
     )
     server = subprocess.Popen([BIN / "service-mgmt", "serve", "--port", str(port)], env=env, cwd=ROOT)
     base_url = f"http://127.0.0.1:{port}"

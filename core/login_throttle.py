@@ -24,9 +24,7 @@ login_attempts = Table(
 )
 
 
-async def recent_failures(
-    session: AsyncSession, username: str, address: str, since: dt.datetime
-) -> tuple[int, int]:
+async def recent_failures(session: AsyncSession, username: str, address: str, since: dt.datetime) -> tuple[int, int]:
     """Failed attempts since the window opened: (for this username, from this address)."""
     failed = login_attempts.c.succeeded.is_(False)
     recent = login_attempts.c.at >= since

@@ -99,13 +99,13 @@ UserFactory = Callable[..., Awaitable[dict[str, str]]]
 
 
 @pytest.fixture
-def login_as(
-    client: AsyncTestClient[Litestar], sessions: async_sessionmaker[AsyncSession]
-) -> UserFactory:
+def login_as(client: AsyncTestClient[Litestar], sessions: async_sessionmaker[AsyncSession]) -> UserFactory:
     """Create a user with a role (and binding) and answer the Authorization header for it."""
     counter = {"n": 0}
 
-    async def _login(role: Role | str, *, customer_id: UUID | None = None, engineer_id: UUID | None = None) -> dict[str, str]:
+    async def _login(
+        role: Role | str, *, customer_id: UUID | None = None, engineer_id: UUID | None = None
+    ) -> dict[str, str]:
         counter["n"] += 1
         role = Role(role)
         username = f"{role.value}{counter['n']}"
@@ -113,7 +113,9 @@ def login_as(
             await create_user(
                 s,
                 SYSTEM,
-                UserCreate(username=username, password="secret-pw", role=role, customer_id=customer_id, engineer_id=engineer_id),
+                UserCreate(
+                    username=username, password="secret-pw", role=role, customer_id=customer_id, engineer_id=engineer_id
+                ),
             )
         response = await client.post("/api/v1/auth/login", json={"username": username, "password": "secret-pw"})
         assert response.status_code == 200, response.text

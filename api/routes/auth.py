@@ -59,4 +59,6 @@ async def login(state: State, request: Request[Any, Any, Any], data: JSONBody[Cr
 @get("/api/v1/auth/me", tags=["auth"], summary="The logged-in principal", **allow(EVERYONE))
 async def me(request: Request[Principal, Any, Any]) -> MeOut:
     p = request.user
-    return MeOut(user_id=p.user_id, username=p.username, role=p.role.value, customer_id=p.customer_id, engineer_id=p.engineer_id)
+    return MeOut(
+        user_id=p.user_id, username=p.username, role=p.role.value, customer_id=p.customer_id, engineer_id=p.engineer_id
+    )

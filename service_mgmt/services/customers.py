@@ -96,9 +96,7 @@ async def create_customer(session: AsyncSession, actor: Principal, data: Custome
     return customer
 
 
-async def update_customer(
-    session: AsyncSession, actor: Principal, customer_id: UUID, data: CustomerUpdate
-) -> Customer:
+async def update_customer(session: AsyncSession, actor: Principal, customer_id: UUID, data: CustomerUpdate) -> Customer:
     customer = await get_customer(session, actor, customer_id)
     check_version("customer", customer, data.version)
     before = audit.snapshot(customer)
@@ -136,7 +134,9 @@ async def delete_customer(session: AsyncSession, actor: Principal, customer_id: 
     if dependents:
         listed = ", ".join(f"{count} {name}" for name, count in dependents.items())
         raise Conflict(
-            Code.CUSTOMER_IN_USE, f"customer {customer.number} is still referenced by {listed}", extra={"dependents": dependents}
+            Code.CUSTOMER_IN_USE,
+            f"customer {customer.number} is still referenced by {listed}",
+            extra={"dependents": dependents},
         )
     before = audit.snapshot(customer)
     await session.delete(customer)

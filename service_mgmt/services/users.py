@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.auth import Principal, Role, burn_verification, hash_password, verify_password
+from core.editing import apply, check_version, sent_fields
 from core.errors import Conflict, DomainError, Invalid, NotFound, RateLimited, Unauthenticated
-from core.fields import Email, Name
+from core.fields import Email, Name, Version
 from core.listing import Page, PageRequest, paginate
 from core.login_throttle import note_attempt, recent_failures
 from core.settings import AuthSettings
@@ -34,6 +35,16 @@ class UserCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     email: Email | None = None
     customer_id: UUID | None = None
     engineer_id: UUID | None = None
+
+
+class UserUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    version: Version
+    display_name: Name | msgspec.UnsetType | None = msgspec.UNSET
+    email: Email | msgspec.UnsetType | None = msgspec.UNSET
+    role: Role | msgspec.UnsetType = msgspec.UNSET
+    customer_id: UUID | msgspec.UnsetType | None = msgspec.UNSET
+    active: bool | msgspec.UnsetType = msgspec.UNSET
+    password: Password | msgspec.UnsetType = msgspec.UNSET
 
 
 class Credentials(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -68,9 +79,7 @@ async def create_user(session: AsyncSession, actor: Principal, data: UserCreate)
     await session.flush()
     if data.engineer_id is not None:
         await _link_engineer(session, user, data.engineer_id)
-    await audit.record(
-        session, actor, "user", user.id, "create", after=audit.snapshot(user) | {"password_hash": "***"}
-    )
+    await audit.record(session, actor, "user", user.id, "create", after=audit.snapshot(user) | {"password_hash": "***"})
     return user
 
 
@@ -105,6 +114,58 @@ async def list_users(session: AsyncSession, role: Role | None, page: PageRequest
     if role is not None:
         stmt = stmt.where(User.role == role.value)
     return await paginate(session, stmt, page, sortable=SORTABLE, default_sort="username", tie_breaker=User.id)
+
+
+# The password hash never goes into the audit log, not even as a before/after pair.
+_AUDITED = frozenset({"created_at", "updated_at", "password_hash"})
+
+
+async def update_user(session: AsyncSession, actor: Principal, user_id: UUID, data: UserUpdate) -> User:
+    """Change a user; a new password is hashed, and a deactivated user can no longer log in."""
+    user = await get_user(session, user_id)
+    check_version("user", user, data.version)
+    changes = sent_fields(data)
+    password = changes.pop("password", None)
+    if "role" in changes:
+        changes["role"] = changes["role"].value
+    _refuse_self_lockout(actor, user, changes)
+    before = audit.snapshot(user, exclude=_AUDITED)
+    was_technician = user.role == Role.TECHNICIAN
+    apply(user, changes)
+    await _check_new_binding(session, user, was_technician)
+    if password is not None:
+        user.password_hash = hash_password(password)
+    await session.flush()
+    old, new = audit.changed(before, audit.snapshot(user, exclude=_AUDITED))
+    if password is not None:
+        new["password_changed"] = True
+    await audit.record(session, actor, "user", user.id, "update", before=old, after=new)
+    return user
+
+
+def _refuse_self_lockout(actor: Principal, user: User, changes: dict[str, object]) -> None:
+    # The last way back in for an admin who demotes or deactivates itself would be the database.
+    if actor.user_id != user.id:
+        return
+    if changes.get("active") is False:
+        raise Conflict(Code.SELF_LOCKOUT, "you cannot deactivate your own user", field="active")
+    if changes.get("role", user.role) != Role.ADMIN:
+        raise Conflict(Code.SELF_LOCKOUT, "you cannot take the admin role from your own user", field="role")
+
+
+async def _check_new_binding(session: AsyncSession, user: User, was_technician: bool) -> None:
+    if (user.role == Role.CUSTOMER) != (user.customer_id is not None):
+        raise Invalid(Code.CUSTOMER_BINDING, "customer users need a customer_id, and only they", field="customer_id")
+    if user.customer_id is not None and await session.get(Customer, user.customer_id) is None:
+        raise NotFound("customer", user.customer_id, field="customer_id")
+    if was_technician and user.role != Role.TECHNICIAN:
+        engineer = await session.scalar(select(Engineer.number).where(Engineer.user_id == user.id))
+        if engineer is not None:
+            raise Conflict(
+                Code.USER_LINKED_TO_ENGINEER,
+                f"user {user.username} is linked to engineer {engineer}; unlink it there first",
+                field="role",
+            )
 
 
 async def principal_for(session: AsyncSession, user: User) -> Principal:

@@ -70,7 +70,9 @@ async def test_blocking_needs_a_reason(client: Client, login_as: UserFactory) ->
     url = f"/api/v1/customers/{customer['id']}"
 
     no_reason = await client.patch(url, json={"version": 1, "status": "blocked"}, headers=admin)
-    blocked = await client.patch(url, json={"version": 1, "status": "blocked", "blocked_reason": "unpaid"}, headers=admin)
+    blocked = await client.patch(
+        url, json={"version": 1, "status": "blocked", "blocked_reason": "unpaid"}, headers=admin
+    )
 
     assert no_reason.status_code == 422 and problem_of(no_reason)["field"] == "blocked_reason"
     assert blocked.status_code == 200 and blocked.json()["status"] == "blocked"
