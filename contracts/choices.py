@@ -1,0 +1,96 @@
+"""Status and kind choice sets of the contracts domain, with their transition tables."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Priority(StrEnum):
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+    P4 = "P4"
+
+
+class ServiceType(StrEnum):
+    REPAIR = "repair"
+    MAINTENANCE = "maintenance"
+    INSTALLATION = "installation"
+    INSPECTION = "inspection"
+
+
+class StartBasis(StrEnum):
+    INSTALL_DATE = "install_date"
+    SHIP_DATE = "ship_date"
+
+
+class ExchangeType(StrEnum):
+    NONE = "none"
+    ADVANCE_EXCHANGE = "advance_exchange"
+    LOANER = "loaner"
+
+
+class WarrantyKind(StrEnum):
+    MANUFACTURER = "manufacturer"
+    EXTENDED = "extended"
+
+
+class ContractStatus(StrEnum):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    EXPIRED = "expired"
+    TERMINATED = "terminated"
+    RENEWED = "renewed"
+
+
+CONTRACT_TRANSITIONS: dict[ContractStatus, frozenset[ContractStatus]] = {
+    ContractStatus.DRAFT: frozenset({ContractStatus.ACTIVE, ContractStatus.TERMINATED}),
+    ContractStatus.ACTIVE: frozenset(
+        {ContractStatus.SUSPENDED, ContractStatus.EXPIRED, ContractStatus.TERMINATED, ContractStatus.RENEWED}
+    ),
+    ContractStatus.SUSPENDED: frozenset({ContractStatus.ACTIVE, ContractStatus.TERMINATED, ContractStatus.EXPIRED}),
+    ContractStatus.EXPIRED: frozenset({ContractStatus.RENEWED}),
+    ContractStatus.TERMINATED: frozenset(),
+    ContractStatus.RENEWED: frozenset(),
+}
+
+
+class BillingPeriod(StrEnum):
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    YEARLY = "yearly"
+
+
+class BillingTiming(StrEnum):
+    IN_ADVANCE = "in_advance"
+    IN_ARREARS = "in_arrears"
+
+
+class QuotaPeriod(StrEnum):
+    """The period a line's quotas refill in."""
+
+    TERM = "term"
+    YEAR = "year"
+    MONTH = "month"
+
+
+class CoveredBy(StrEnum):
+    WARRANTY = "warranty"
+    CONTRACT_LINE = "contract_line"
+    NONE = "none"
+
+
+class Reason(StrEnum):
+    """Why a warranty or a contract line did or did not apply to a request."""
+
+    APPLIES = "applies"
+    EXPIRED = "expired"
+    NOT_STARTED = "not_started"
+    SUSPENDED = "suspended"
+    CONTRACT_NOT_ACTIVE = "contract_not_active"
+    CUSTOMER_MISMATCH = "customer_mismatch"
+    OBJECT_NOT_COVERED = "object_not_covered"
+    TYPE_EXCLUDED = "type_excluded"
+    QUOTA_EXHAUSTED = "quota_exhausted"
+    COUNTER_LIMIT_REACHED = "counter_limit_reached"
