@@ -6,6 +6,7 @@ from sqlalchemy import MetaData
 
 
 def load_metadata() -> MetaData:
+    import contracts.models
     import core.audit
     import core.login_throttle
     import core.numbering

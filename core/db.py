@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from enum import StrEnum
 from typing import Any
 
 from advanced_alchemy.base import UUIDv7AuditBase, orm_registry
@@ -111,3 +112,8 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
         except BaseException:
             await session.rollback()
             raise
+
+
+def sql_in(choices: type[StrEnum]) -> str:
+    """The values of a choice set as an SQL IN list, for check constraints."""
+    return "(" + ", ".join(f"'{member.value}'" for member in choices) + ")"

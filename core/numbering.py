@@ -24,6 +24,7 @@ number_series = Table(
 PREFIXES: dict[str, str] = {
     "customer": "C",
     "engineer": "E",
+    "contract": "SC",
 }
 
 WIDTH = 6

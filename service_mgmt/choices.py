@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from core.db import sql_in
+
+__all__ = ["sql_in"]
+
 
 class CustomerStatus(StrEnum):
     ACTIVE = "active"
@@ -47,8 +51,3 @@ class ReadingSource(StrEnum):
     TECHNICIAN = "technician"
     CUSTOMER = "customer"
     DEVICE = "device"
-
-
-def sql_in(enum: type[StrEnum]) -> str:
-    """The values of a choice set as an SQL IN list, for check constraints."""
-    return "(" + ", ".join(f"'{member.value}'" for member in enum) + ")"
