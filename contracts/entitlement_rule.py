@@ -264,7 +264,7 @@ def _covers(line: ContractLineFacts, obj: ServiceObject) -> bool:
 def _coverage_scope(line: ContractLineFacts) -> str:
     scopes = []
     if line.equipment_ids:
-        scopes.append(f"{len(line.equipment_ids)} listed unit(s)")
+        scopes.append("listed units")
     if line.site_id:
         scopes.append("all equipment at its site")
     if line.product_family:

@@ -1,0 +1,1 @@
+"""Use cases of the contracts domain. They flush but never commit."""
