@@ -95,7 +95,7 @@ def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[
 
 
 _MSGSPEC_PATH = re.compile(r"at `\$\.?([^`]*)`")
-_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]*)`")
+_UNKNOWN_FIELD = re.compile(r"(?:unknown|missing required) field `([^`]*)`")
 
 
 def _field_of(error: dict[str, Any]) -> str | None:

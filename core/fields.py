@@ -17,6 +17,7 @@ SubdivisionCode = Annotated[str, Meta(pattern=r"^[A-Z0-9]{1,3}$", description="I
 CurrencyCode = Annotated[str, Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217")]
 Latitude = Annotated[float, Meta(ge=-90, le=90)]
 Longitude = Annotated[float, Meta(ge=-180, le=180)]
-Money = Annotated[Decimal, Meta(ge=0, description='decimal amount as a string, e.g. "125.50"')]
+# msgspec cannot bound a Decimal (Meta(ge=...) raises); services check signs and scales.
+Money = Annotated[Decimal, Meta(description='decimal amount as a string, e.g. "125.50"')]
 Code = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Version = Annotated[int, Meta(ge=1, description="the version you read; a stale version answers 409")]

@@ -34,6 +34,12 @@ class Page(Generic[T]):
     offset: int
 
 
+def contains(column: SortKey, text: str) -> ColumnElement[bool]:
+    """Case-insensitive substring match; % and _ in the text match themselves."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return func.lower(column).like(f"%{escaped}%", escape="\\")
+
+
 def _order_by(sort: str, sortable: Mapping[str, SortKey]) -> ColumnElement[Any]:
     descending = sort.startswith("-")
     key = sort.lstrip("-+")

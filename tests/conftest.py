@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import argon2
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import core.auth
 from api.app import create_app
 from core.auth import SYSTEM, Role
 from core.db import create_engine, create_session_factory, session_scope
@@ -30,6 +32,9 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Production-strength argon2 costs ~0.1 s of CPU per hash; tests log in hundreds of times.
+    # Hashes carry their own parameters, so cheap test hashes still verify through the same code.
+    core.auth._hasher = argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     config.addinivalue_line("markers", "postgres_only: needs PostgreSQL (row locks, concurrency)")
 
 

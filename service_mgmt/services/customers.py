@@ -14,7 +14,7 @@ from core.auth import Principal
 from core.editing import apply, check_version, sent_fields
 from core.errors import Conflict, Invalid, NotFound
 from core.fields import CountryCode, Email, LongText, Name, Phone, ShortText, Version
-from core.listing import Page, PageRequest, paginate
+from core.listing import Page, PageRequest, contains, paginate
 from core.numbering import next_number
 from service_mgmt.choices import CustomerStatus
 from service_mgmt.errors import Code
@@ -68,8 +68,7 @@ async def list_customers(
     if visible is not None:
         stmt = stmt.where(Customer.id.in_(visible))
     if filters.q:
-        pattern = f"%{filters.q.lower()}%"
-        stmt = stmt.where(or_(func.lower(Customer.name).like(pattern), func.lower(Customer.number).like(pattern)))
+        stmt = stmt.where(or_(contains(Customer.name, filters.q), contains(Customer.number, filters.q)))
     if filters.status:
         stmt = stmt.where(Customer.status == filters.status.value)
     if filters.parent_id:
