@@ -6,10 +6,10 @@ from sqlalchemy import MetaData
 
 
 def load_metadata() -> MetaData:
-    import contracts.models
+    import contracts.models  # noqa: F401
     import core.audit
     import core.login_throttle
-    import core.numbering
+    import core.numbering  # noqa: F401
     import service_mgmt.models  # noqa: F401
     from core.db import metadata
 

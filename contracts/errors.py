@@ -37,3 +37,4 @@ class Code(StrEnum):
     TERM_WITHOUT_LIMIT = "term_without_limit"
     COUNTER_NAME_REQUIRED = "counter_name_required"
     WARRANTY_ALREADY_VOID = "warranty_already_void"
+    INVALID_START_DATE = "invalid_start_date"

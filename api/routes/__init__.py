@@ -5,8 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from api.routes.auth import login, me
+from api.routes.contacts import ContactController
+from api.routes.credit import CreditController
 from api.routes.customers import CustomerController
+from api.routes.engineers import EngineerController
+from api.routes.entitlements import check_entitlement
+from api.routes.equipment import CounterController, EquipmentController
+from api.routes.products import ProductController
+from api.routes.service_contracts import ServiceContractController
+from api.routes.service_levels import CoverageCalendarController, ServiceLevelController
+from api.routes.sites import SiteController
 from api.routes.system import health, landing, ready
+from api.routes.users import UserController
+from api.routes.warranties import (
+    EquipmentWarrantyController,
+    ProductWarrantyTermController,
+    WarrantyController,
+    WarrantyTermController,
+)
 
 ROUTE_HANDLERS: list[Any] = [
     health,
@@ -15,4 +31,20 @@ ROUTE_HANDLERS: list[Any] = [
     login,
     me,
     CustomerController,
+    EngineerController,
+    UserController,
+    ContactController,
+    SiteController,
+    ProductController,
+    EquipmentController,
+    CounterController,
+    CoverageCalendarController,
+    ServiceLevelController,
+    WarrantyTermController,
+    ProductWarrantyTermController,
+    WarrantyController,
+    EquipmentWarrantyController,
+    CreditController,
+    check_entitlement,
+    ServiceContractController,
 ]

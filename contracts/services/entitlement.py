@@ -6,7 +6,7 @@ Lock order for consumption (documented in docs/architecture.md): contract → li
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
@@ -23,23 +23,19 @@ from contracts.entitlement_rule import (
     Quotas,
     ServiceLevelFacts,
     ServiceObject,
-    Target,
     WarrantyFacts,
     decide,
 )
 from contracts.models import (
     ContractLine,
     ContractLineEquipment,
-    CoverageCalendarRecord,
     EntitlementUsage,
     ServiceContract,
-    ServiceLevel,
-    ServiceLevelTarget,
     Warranty,
     WarrantyTerm,
 )
 from contracts.quota_periods import period_start
-from core.calendars import CoverageCalendar, WorkingWindow
+from contracts.services.service_levels import load_service_level_facts
 
 # Contracts that can never cover anything are not worth listing as candidates.
 LISTED_STATUSES = [s.value for s in ContractStatus if s is not ContractStatus.DRAFT]
@@ -78,7 +74,7 @@ async def check_entitlement(
     listed = await _lines_listing(session, [line.id for line, _ in line_rows], obj.equipment_id)
     used = await _usage(session, line_rows, day)
     level_ids = {term.service_level_id for _, term in warranty_rows} | {line.service_level_id for line, _ in line_rows}
-    levels = await load_service_levels(session, {i for i in level_ids if i is not None}, obj.time_zone)
+    levels = await load_service_level_facts(session, {i for i in level_ids if i is not None}, obj.time_zone)
 
     warranties = [_warranty_facts(w, term, levels) for w, term in warranty_rows]
     listing = frozenset({obj.equipment_id}) if obj.equipment_id else frozenset()
@@ -152,46 +148,6 @@ async def _usage(
 
 def _has_quota(line: ContractLine) -> bool:
     return any(q is not None for q in (line.quota_visits, line.quota_hours, line.quota_parts_value))
-
-
-async def load_service_levels(
-    session: AsyncSession, ids: Iterable[UUID], site_time_zone: str
-) -> dict[UUID, ServiceLevelFacts]:
-    ids = list(ids)
-    if not ids:
-        return {}
-    rows = await session.execute(
-        select(ServiceLevel, CoverageCalendarRecord)
-        .join(CoverageCalendarRecord, CoverageCalendarRecord.id == ServiceLevel.calendar_id)
-        .where(ServiceLevel.id.in_(ids))
-    )
-    targets: dict[UUID, dict[Priority, Target]] = {}
-    for t in (
-        await session.scalars(select(ServiceLevelTarget).where(ServiceLevelTarget.service_level_id.in_(ids)))
-    ).all():
-        targets.setdefault(t.service_level_id, {})[Priority(t.priority)] = Target(
-            response=dt.timedelta(minutes=t.response_minutes), resolution=dt.timedelta(minutes=t.resolution_minutes)
-        )
-    return {
-        level.id: ServiceLevelFacts(
-            id=level.id,
-            name=level.name,
-            calendar=calendar_of(record, site_time_zone),
-            targets=targets.get(level.id, {}),
-        )
-        for level, record in rows.all()
-    }
-
-
-def calendar_of(record: CoverageCalendarRecord, site_time_zone: str) -> CoverageCalendar:
-    windows = tuple(WorkingWindow.of(int(w["weekday"]), str(w["start"]), str(w["end"])) for w in record.windows)
-    return CoverageCalendar(
-        time_zone=record.time_zone or site_time_zone,
-        windows=windows,
-        holiday_country=record.holiday_country,
-        holiday_subdivision=record.holiday_subdivision,
-        closures=frozenset(dt.date.fromisoformat(d) for d in record.closures),
-    )
 
 
 def _warranty_facts(w: Warranty, term: WarrantyTerm, levels: dict[UUID, ServiceLevelFacts]) -> WarrantyFacts:

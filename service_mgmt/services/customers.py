@@ -9,6 +9,7 @@ import msgspec
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from contracts.models import CreditAccount, ServiceContract, Warranty
 from core import audit
 from core.auth import Principal
 from core.editing import apply, check_version, sent_fields
@@ -150,6 +151,9 @@ async def _dependents(session: AsyncSession, customer_id: UUID) -> dict[str, int
         "sites": Site.customer_id,
         "equipment": Equipment.customer_id,
         "users": User.customer_id,
+        "contracts": ServiceContract.customer_id,
+        "warranties": Warranty.customer_id,
+        "credit_accounts": CreditAccount.customer_id,
     }
     found: dict[str, int] = {}
     for name, column in checks.items():

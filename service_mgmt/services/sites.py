@@ -1,0 +1,254 @@
+"""Sites: the customer's service locations, with time zone and weekly opening hours.
+
+SLA clocks and appointment windows are computed in the site's time zone, so the zone must
+be a real IANA name, and opening hours must be unambiguous: per weekday, intervals that do
+not overlap, each closing after it opens (overnight hours are split at midnight, with
+"24:00" allowed as a closing time).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from itertools import pairwise
+from typing import Annotated, Any, NoReturn
+from uuid import UUID
+from zoneinfo import available_timezones
+
+import msgspec
+from msgspec import Meta
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from contracts.models import ContractLine
+from core import audit
+from core.auth import Principal
+from core.editing import apply, check_version, sent_fields
+from core.errors import Conflict, Invalid, NotFound
+from core.fields import CountryCode, Latitude, Longitude, LongText, Name, SubdivisionCode, Version
+from core.listing import Page, PageRequest, paginate
+from service_mgmt.errors import Code
+from service_mgmt.models import Customer, Equipment, EquipmentEvent, Site
+from service_mgmt.services.visibility import can_see_customer, visible_customer_ids
+
+Street = Annotated[str, Meta(max_length=200)]
+PostalCode = Annotated[str, Meta(max_length=20)]
+City = Annotated[str, Meta(max_length=100)]
+TimeZoneName = Annotated[str, Meta(min_length=1, max_length=64, description="IANA time zone, e.g. Europe/Berlin")]
+
+
+class OpeningHours(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One opening interval; checked by the service so that every mistake names its entry."""
+
+    weekday: Annotated[int, Meta(description="0 = Monday … 6 = Sunday")]
+    opens: Annotated[str, Meta(description="HH:MM, local time of the site")]
+    closes: Annotated[str, Meta(description="HH:MM after `opens`; 24:00 for midnight")]
+
+
+WeeklyHours = Annotated[list[OpeningHours], Meta(max_length=100)]
+
+
+class SiteCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    customer_id: UUID
+    name: Name
+    country: CountryCode
+    time_zone: TimeZoneName
+    street: Street | None = None
+    postal_code: PostalCode | None = None
+    city: City | None = None
+    subdivision: SubdivisionCode | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    access_notes: LongText | None = None
+    opening_hours: WeeklyHours = msgspec.field(default_factory=list)
+
+
+class SiteUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A site stays with its customer (its equipment and contracts are the customer's)."""
+
+    version: Version
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    country: CountryCode | msgspec.UnsetType = msgspec.UNSET
+    time_zone: TimeZoneName | msgspec.UnsetType = msgspec.UNSET
+    street: Street | msgspec.UnsetType | None = msgspec.UNSET
+    postal_code: PostalCode | msgspec.UnsetType | None = msgspec.UNSET
+    city: City | msgspec.UnsetType | None = msgspec.UNSET
+    subdivision: SubdivisionCode | msgspec.UnsetType | None = msgspec.UNSET
+    latitude: Latitude | msgspec.UnsetType | None = msgspec.UNSET
+    longitude: Longitude | msgspec.UnsetType | None = msgspec.UNSET
+    access_notes: LongText | msgspec.UnsetType | None = msgspec.UNSET
+    opening_hours: WeeklyHours | msgspec.UnsetType = msgspec.UNSET
+
+
+class SiteFilter(msgspec.Struct, kw_only=True):
+    customer_id: UUID | None = None
+    country: str | None = None
+    q: str | None = None
+
+
+SORTABLE = {"name": Site.name, "city": Site.city, "country": Site.country, "created_at": Site.created_at}
+
+_CLOCK = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+# Names the zoneinfo directory holds that are not IANA zones a site can be in.
+_NOT_SITE_ZONES = frozenset({"localtime", "Factory"})
+
+
+async def get_site(session: AsyncSession, principal: Principal, site_id: UUID) -> Site:
+    site = await session.get(Site, site_id)
+    if site is None or not await can_see_customer(session, principal, site.customer_id):
+        raise NotFound("site", site_id)
+    return site
+
+
+async def list_sites(session: AsyncSession, principal: Principal, filters: SiteFilter, page: PageRequest) -> Page[Site]:
+    stmt = select(Site)
+    visible = await visible_customer_ids(session, principal)
+    if visible is not None:
+        stmt = stmt.where(Site.customer_id.in_(visible))
+    if filters.customer_id is not None:
+        stmt = stmt.where(Site.customer_id == filters.customer_id)
+    if filters.country:
+        stmt = stmt.where(Site.country == filters.country)
+    if filters.q:
+        pattern = f"%{filters.q.lower()}%"
+        stmt = stmt.where(or_(func.lower(Site.name).like(pattern), func.lower(Site.city).like(pattern)))
+    return await paginate(session, stmt, page, sortable=SORTABLE, default_sort="name", tie_breaker=Site.id)
+
+
+async def create_site(session: AsyncSession, actor: Principal, data: SiteCreate) -> Site:
+    if await session.get(Customer, data.customer_id) is None or not await can_see_customer(
+        session, actor, data.customer_id
+    ):
+        raise NotFound("customer", data.customer_id, field="customer_id")
+    check_time_zone(data.time_zone)
+    site = Site(
+        customer_id=data.customer_id,
+        name=data.name,
+        country=data.country,
+        time_zone=data.time_zone,
+        street=data.street,
+        postal_code=data.postal_code,
+        city=data.city,
+        subdivision=data.subdivision,
+        latitude=data.latitude,
+        longitude=data.longitude,
+        access_notes=data.access_notes,
+        opening_hours=checked_opening_hours(data.opening_hours),
+    )
+    _check_coordinates(site)
+    session.add(site)
+    await session.flush()
+    await audit.record(session, actor, "site", site.id, "create", after=audit.snapshot(site))
+    return site
+
+
+async def update_site(session: AsyncSession, actor: Principal, site_id: UUID, data: SiteUpdate) -> Site:
+    site = await get_site(session, actor, site_id)
+    check_version("site", site, data.version)
+    before = audit.snapshot(site)
+    changes = sent_fields(data)
+    if "time_zone" in changes:
+        check_time_zone(changes["time_zone"])
+    if "opening_hours" in changes:
+        changes["opening_hours"] = checked_opening_hours(changes["opening_hours"])
+    apply(site, changes)
+    _check_coordinates(site)
+    await session.flush()
+    old, new = audit.changed(before, audit.snapshot(site))
+    await audit.record(session, actor, "site", site.id, "update", before=old, after=new)
+    return site
+
+
+async def delete_site(session: AsyncSession, actor: Principal, site_id: UUID) -> None:
+    site = await get_site(session, actor, site_id)
+    dependents = await _dependents(session, site.id)
+    if dependents:
+        listed = ", ".join(f"{count} {name}" for name, count in dependents.items())
+        raise Conflict(
+            Code.SITE_IN_USE, f"site {site.name!r} is still referenced by {listed}", extra={"dependents": dependents}
+        )
+    before = audit.snapshot(site)
+    await session.delete(site)
+    await session.flush()
+    await audit.record(session, actor, "site", site_id, "delete", before=before)
+
+
+async def _dependents(session: AsyncSession, site_id: UUID) -> dict[str, int]:
+    # Equipment history keeps moves from and to the site, so it counts as a reference too.
+    checks: dict[str, tuple[Any, ColumnElement[bool]]] = {
+        "equipment": (Equipment, Equipment.site_id == site_id),
+        "equipment_events": (
+            EquipmentEvent,
+            or_(EquipmentEvent.from_site_id == site_id, EquipmentEvent.to_site_id == site_id),
+        ),
+        "contract_lines": (ContractLine, ContractLine.site_id == site_id),
+    }
+    found: dict[str, int] = {}
+    for name, (model, condition) in checks.items():
+        count = await session.scalar(select(func.count()).select_from(model).where(condition))
+        if count:
+            found[name] = int(count)
+    return found
+
+
+@cache
+def _known_time_zones() -> frozenset[str]:
+    # available_timezones() walks the tz database on disk; once per process is enough.
+    return frozenset(available_timezones()) - _NOT_SITE_ZONES
+
+
+def check_time_zone(name: str) -> None:
+    """Refuse anything that is not an IANA zone name (exact spelling, e.g. Europe/Berlin)."""
+    if name not in _known_time_zones():
+        raise Invalid(
+            Code.INVALID_TIME_ZONE, f"{name!r} is not an IANA time zone such as 'Europe/Berlin'", field="time_zone"
+        )
+
+
+def checked_opening_hours(entries: list[OpeningHours]) -> list[dict[str, Any]]:
+    """The entries as stored (sorted by weekday and time), after checking each and their overlaps."""
+    spans = [(_weekday(entry, index), *_interval(entry, index), index) for index, entry in enumerate(entries)]
+    spans.sort()
+    for previous, current in pairwise(spans):
+        if previous[0] == current[0] and current[1] < previous[2]:
+            _refuse(current[3], "opens", f"overlaps opening_hours[{previous[3]}] on weekday {current[0]}")
+    return [
+        {"weekday": weekday, "opens": entries[index].opens, "closes": entries[index].closes}
+        for weekday, _opens, _closes, index in spans
+    ]
+
+
+def _weekday(entry: OpeningHours, index: int) -> int:
+    if not 0 <= entry.weekday <= 6:
+        _refuse(index, "weekday", "must be 0 (Monday) to 6 (Sunday)")
+    return entry.weekday
+
+
+def _interval(entry: OpeningHours, index: int) -> tuple[int, int]:
+    opens = _minutes(entry.opens, index, "opens", allow_midnight_end=False)
+    closes = _minutes(entry.closes, index, "closes", allow_midnight_end=True)
+    if closes <= opens:
+        _refuse(index, "closes", f"{entry.closes} must be after opens {entry.opens}")
+    return opens, closes
+
+
+def _minutes(value: str, index: int, part: str, *, allow_midnight_end: bool) -> int:
+    if allow_midnight_end and value == "24:00":
+        return 24 * 60
+    match = _CLOCK.match(value)
+    if match is None:
+        _refuse(index, part, f"{value!r} is not a time HH:MM")
+    return int(match.group(1)) * 60 + int(match.group(2))
+
+
+def _refuse(index: int, part: str, problem: str) -> NoReturn:
+    field = f"opening_hours[{index}].{part}"
+    raise Invalid(Code.INVALID_OPENING_HOURS, f"{field}: {problem}", field=field)
+
+
+def _check_coordinates(site: Site) -> None:
+    # Travel times are computed from coordinates; half a position is worse than none.
+    if (site.latitude is None) != (site.longitude is None):
+        missing = "longitude" if site.longitude is None else "latitude"
+        raise Invalid(Code.COORDINATES_INCOMPLETE, "send latitude and longitude together", field=missing)
