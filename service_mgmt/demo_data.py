@@ -3,23 +3,34 @@
 Everything is drawn from one `random.Random(size.seed)`, and dates are computed from
 `REFERENCE_DATE`, so two loads with the same size produce the same business content (names,
 numbers, serials, dates, hierarchies) on SQLite and PostgreSQL alike; only ids and
-created_at differ. Rows go in through bulk Core inserts in chunks because a large installed
-base (a million units and several million counter readings) would take far too long as ORM
-objects. The caller commits.
+created_at differ.
+
+Nothing goes through ORM objects: a large installed base (a million units, several million
+counter readings) would take far too long. The small tables go in as bulk Core inserts; the
+installed base is built as tuples in batches and written by `_BulkWriter` (COPY on PostgreSQL,
+multi-row INSERTs on SQLite) while the next batch is being built. The caller commits.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import random
-from collections.abc import Callable, Sequence
+from bisect import bisect
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, cast
+from functools import cache
+from itertools import accumulate, chain
+from operator import attrgetter
+from typing import Any, NamedTuple, TypeVar, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, select
+import uuid_utils
+from advanced_alchemy.types import GUID
+from sqlalchemy import Column, Table, select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from uuid_utils.compat import uuid7
 
@@ -52,6 +63,12 @@ from service_mgmt.models import (
 
 Progress = Callable[[str, int, int], None]
 Row = dict[str, Any]
+T = TypeVar("T")
+# Installed-base rows carry uuid_utils' own UUIDs, ten times faster to make than the stdlib
+# kind (compat.uuid7), which matters at millions of rows. They never leave this module: asyncpg
+# and the SQLite encoder below take anything with `.bytes`, and reads give stdlib UUIDs.
+Id = UUID | uuid_utils.UUID
+ColumnEncoder = Callable[[Sequence[Any]], Sequence[Any]]
 
 REFERENCE_DATE = dt.date(2026, 11, 1)
 TIME_ZONE = "Europe/Berlin"
@@ -69,6 +86,8 @@ _BERLIN = ZoneInfo(TIME_ZONE)
 
 @dataclass(frozen=True)
 class DemoSize:
+    """How much to create; `equipment` counts every unit, components included."""
+
     customers: int = 240
     equipment: int = 2400
     engineers: int = 24
@@ -77,6 +96,8 @@ class DemoSize:
 
 @dataclass(frozen=True)
 class DemoSummary:
+    """What was created, row counts per kind."""
+
     customers: int
     sites: int
     contacts: int
@@ -186,7 +207,8 @@ LAST_NAMES = (
 )
 
 # Company names are built from a stem; place names give the brand-like ones.
-COMPANY_STEMS = LAST_NAMES + (
+COMPANY_STEMS = (
+    *LAST_NAMES,
     "Nordwind", "Alpina", "Rhein", "Elbe", "Weser", "Isar", "Hanse", "Ruhr", "Taunus", "Spree",
     "Main", "Donau", "Harz", "Eifel", "Allgäu", "Oder", "Havel", "Brocken", "Bodensee", "Schwarzwald",
 )
@@ -311,7 +333,7 @@ class CounterSpec:
     name: str
     unit: str
     per_day: float  # typical increase per calendar day
-    source: ReadingSource
+    source: str  # a ReadingSource value
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,22 +407,24 @@ PRODUCTS = (
     _service("SVC-DEPOT", "Depot repair flat rate", "450.00", "pc"),
 )
 
-_HOURS_DEVICE = CounterSpec("operating_hours", "h", 10.0, ReadingSource.DEVICE)
-_HOURS_TECH = CounterSpec("operating_hours", "h", 14.0, ReadingSource.TECHNICIAN)
+_DEVICE = ReadingSource.DEVICE.value
+_TECH = ReadingSource.TECHNICIAN.value
+_HOURS_DEVICE = CounterSpec("operating_hours", "h", 10.0, _DEVICE)
+_HOURS_TECH = CounterSpec("operating_hours", "h", 14.0, _TECH)
 
 MACHINES = (
-    MachineSpec("PRN-2200", "printers", 6, 0.1, (CounterSpec("pages", "pc", 250.0, ReadingSource.DEVICE),)),
-    MachineSpec("PRN-4000", "printers", 2, 0.7, (CounterSpec("pages", "pc", 9000.0, ReadingSource.DEVICE), _HOURS_DEVICE)),
-    MachineSpec("PRN-7500", "printers", 1, 0.4, (CounterSpec("print_area", "m2", 30.0, ReadingSource.DEVICE), _HOURS_DEVICE)),
-    MachineSpec("HVAC-SP12", "hvac", 8, 0.0, (CounterSpec("operating_hours", "h", 9.0, ReadingSource.TECHNICIAN),)),
-    MachineSpec("HVAC-RT50", "hvac", 4, 0.5, (_HOURS_TECH, CounterSpec("compressor_starts", "cycles", 40.0, ReadingSource.TECHNICIAN))),
-    MachineSpec("HVAC-CH200", "hvac", 1, 0.8, (_HOURS_TECH, CounterSpec("compressor_starts", "cycles", 25.0, ReadingSource.TECHNICIAN))),
-    MachineSpec("MED-US3", "medical", 5, 0.3, (CounterSpec("operating_hours", "h", 8.0, ReadingSource.TECHNICIAN),)),
-    MachineSpec("MED-XR2", "medical", 3, 0.8, (CounterSpec("exposures", "pc", 60.0, ReadingSource.DEVICE),)),
-    MachineSpec("MED-CT64", "medical", 1, 0.95, (_HOURS_DEVICE, CounterSpec("scans", "pc", 35.0, ReadingSource.DEVICE))),
-    MachineSpec("CMP-P7", "compressors", 4, 0.0, (CounterSpec("operating_hours", "h", 6.0, ReadingSource.TECHNICIAN),)),
-    MachineSpec("CMP-S22", "compressors", 4, 0.4, (_HOURS_TECH, CounterSpec("load_hours", "h", 9.0, ReadingSource.TECHNICIAN))),
-    MachineSpec("CMP-S75", "compressors", 3, 0.6, (_HOURS_TECH, CounterSpec("load_hours", "h", 12.0, ReadingSource.TECHNICIAN))),
+    MachineSpec("PRN-2200", "printers", 6, 0.1, (CounterSpec("pages", "pc", 250.0, _DEVICE),)),
+    MachineSpec("PRN-4000", "printers", 2, 0.7, (CounterSpec("pages", "pc", 9000.0, _DEVICE), _HOURS_DEVICE)),
+    MachineSpec("PRN-7500", "printers", 1, 0.4, (CounterSpec("print_area", "m2", 30.0, _DEVICE), _HOURS_DEVICE)),
+    MachineSpec("HVAC-SP12", "hvac", 8, 0.0, (CounterSpec("operating_hours", "h", 9.0, _TECH),)),
+    MachineSpec("HVAC-RT50", "hvac", 4, 0.5, (_HOURS_TECH, CounterSpec("compressor_starts", "cycles", 40.0, _TECH))),
+    MachineSpec("HVAC-CH200", "hvac", 1, 0.8, (_HOURS_TECH, CounterSpec("compressor_starts", "cycles", 25.0, _TECH))),
+    MachineSpec("MED-US3", "medical", 5, 0.3, (CounterSpec("operating_hours", "h", 8.0, _TECH),)),
+    MachineSpec("MED-XR2", "medical", 3, 0.8, (CounterSpec("exposures", "pc", 60.0, _DEVICE),)),
+    MachineSpec("MED-CT64", "medical", 1, 0.95, (_HOURS_DEVICE, CounterSpec("scans", "pc", 35.0, _DEVICE))),
+    MachineSpec("CMP-P7", "compressors", 4, 0.0, (CounterSpec("operating_hours", "h", 6.0, _TECH),)),
+    MachineSpec("CMP-S22", "compressors", 4, 0.4, (_HOURS_TECH, CounterSpec("load_hours", "h", 9.0, _TECH))),
+    MachineSpec("CMP-S75", "compressors", 3, 0.6, (_HOURS_TECH, CounterSpec("load_hours", "h", 12.0, _TECH))),
 )
 
 # Serialized components per family: (controller sku, power supply sku).
@@ -422,7 +446,8 @@ _MACHINE_STATUSES = (
 # --------------------------------------------------------------------------- engineers
 
 SKILLS = (
-    "electrical", "hydraulics", "pneumatics", "hvac", "refrigeration", "printer", "medical_imaging", "networking", "plc",
+    "electrical", "hydraulics", "pneumatics", "hvac", "refrigeration",
+    "printer", "medical_imaging", "networking", "plc",
 )
 
 # The skills a task on equipment of a family asks for, the most important first.
@@ -447,7 +472,8 @@ CERTIFICATIONS = (
 )
 
 # (weight, weekdays, starts, ends): weekly working patterns in the engineer's time zone.
-SHIFTS: tuple[tuple[int, tuple[int, ...], dt.time, dt.time], ...] = (
+Shift = tuple[int, tuple[int, ...], dt.time, dt.time]
+SHIFTS: tuple[Shift, ...] = (
     (50, (0, 1, 2, 3, 4), dt.time(8), dt.time(17)),
     (25, (0, 1, 2, 3, 4), dt.time(7), dt.time(16)),
     (15, (1, 2, 3, 4, 5), dt.time(8), dt.time(17)),
@@ -473,8 +499,8 @@ async def load_demo_data(
     session: AsyncSession, size: DemoSize = DemoSize(), progress: Progress | None = None
 ) -> DemoSummary:
     """Fill an empty database with demo data of `size`; flushes but does not commit."""
-    if size.customers < 3 or size.engineers < 1 or size.equipment < 0:
-        raise ValueError("demo data needs at least 3 customers and 1 engineer")
+    if size.customers < 1 or size.engineers < 1 or size.equipment < 0:
+        raise ValueError("demo data needs at least one customer and one engineer")
     if not await database_is_empty(session):
         raise ValueError("demo data can only be loaded into an empty database")
     loader = _Loader(session, size, progress or _no_progress)
@@ -510,10 +536,10 @@ class _CustomerPlan:
 class _Batch:
     """Installed-base rows waiting for the next chunked insert, parents before children."""
 
-    equipment: list[Row] = field(default_factory=list)
-    events: list[Row] = field(default_factory=list)
-    counters: list[Row] = field(default_factory=list)
-    readings: list[Row] = field(default_factory=list)
+    equipment: list[tuple[Any, ...]] = field(default_factory=list)
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    counters: list[tuple[Any, ...]] = field(default_factory=list)
+    readings: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 class _Loader:
@@ -526,6 +552,7 @@ class _Loader:
         self.products: dict[str, UUID] = {}
         self.customers: list[_CustomerPlan] = []
         self.names_taken: set[str] = set()
+        self.group_stems: set[str] = set()
         self.serials: dict[str, int] = {}
         self.serial_width = max(6, len(str(size.equipment)))
         self.counts: dict[str, int] = dict.fromkeys(
@@ -640,10 +667,9 @@ class _Loader:
 
     def _plan_customer(self, parent: _CustomerPlan | None, *, is_group: bool = False) -> _CustomerPlan:
         segment = self.rng.choices(SEGMENTS, weights=[s.weight for s in SEGMENTS])[0]
-        if parent is not None and self.rng.random() < 0.5:
-            region = parent.region
-        else:
-            region = self.rng.choice(tuple(REGIONS))
+        # Half of a group's subsidiaries sit in the group's region, the rest anywhere.
+        near_parent = parent is not None and self.rng.random() < 0.5
+        region = parent.region if parent and near_parent else self.rng.choice(tuple(REGIONS))
         plan = _CustomerPlan(
             id=uuid7(),
             segment=segment,
@@ -657,7 +683,9 @@ class _Loader:
 
     def _group_rows(self, subsidiaries: int) -> list[Row]:
         group = self._plan_customer(None, is_group=True)
-        stem = self.rng.choice(COMPANY_STEMS)
+        # Each group's name is its own; its subsidiaries carry it on.
+        stem = next(stem for n in range(1000) if (stem := self._stem(double=n >= 2)) not in self.group_stems)
+        self.group_stems.add(stem)
         rows = [self._customer_row(group, self.rng.choice(GROUP_PATTERNS), stem)]
         for _ in range(subsidiaries):
             rows.append(self._customer_row(self._plan_customer(group), stem=stem))
@@ -679,21 +707,27 @@ class _Loader:
         }
 
     def _company_name(self, plan: _CustomerPlan, pattern: str | None, stem: str | None) -> str:
-        pattern = pattern or self.rng.choice(plan.segment.name_patterns)
-        name = pattern.format(
-            stem=stem or self.rng.choice(COMPANY_STEMS), city=plan.city.name, saint=self.rng.choice(SAINTS)
-        )
         # Real registers have namesakes too, but a demo is easier to follow with unique names.
-        candidate, n = name, 1
-        while candidate in self.names_taken:
-            n += 1
-            candidate = f"{name} ({plan.city.name})" if n == 2 else f"{name} ({plan.city.name} {n})"
-        self.names_taken.add(candidate)
-        return candidate
+        # Double-barrelled stems (Müller-Schmidt, Rhein-Main) leave room for tens of thousands.
+        for attempt in range(8):
+            name = (pattern or self.rng.choice(plan.segment.name_patterns)).format(
+                stem=stem or self._stem(double=attempt >= 2), city=plan.city.name, saint=self.rng.choice(SAINTS)
+            )
+            if name not in self.names_taken:
+                break
+        else:
+            name = _unique(f"{name} ({plan.city.name})", self.names_taken, " ")
+        self.names_taken.add(name)
+        return name
+
+    def _stem(self, *, double: bool = False) -> str:
+        first = self.rng.choice(COMPANY_STEMS)
+        return f"{first}-{self.rng.choice(COMPANY_STEMS)}" if double else first
 
     def _block_some(self, rows: list[Row]) -> None:
         candidates = [row for row, plan in zip(rows, self.customers, strict=True) if not plan.is_group]
-        for row in self.rng.sample(candidates, min(len(candidates), max(1, len(rows) // 50))):
+        # One in fifty: a few at the default size, none in tiny test loads.
+        for row in self.rng.sample(candidates, min(len(candidates), len(rows) // 50)):
             row["status"] = CustomerStatus.BLOCKED.value
             row["blocked_reason"] = self.rng.choice(BLOCK_REASONS)
 
@@ -752,9 +786,8 @@ class _Loader:
             "access_notes": self.rng.choice(ACCESS_NOTES),
             "opening_hours": self.rng.choice(plan.segment.opening_hours),
         }
-        # The main site holds most of the installed base; a holding's sites hold little.
-        weight = (3.0 if index == 0 else 1.0) * (0.1 if plan.is_group else 1.0)
-        plan.sites.append(_SitePlan(row["id"], weight))
+        # The main site holds most of the customer's installed base.
+        plan.sites.append(_SitePlan(row["id"], 3.0 if index == 0 else 1.0))
         return row
 
     # ------------------------------------------------------------------ users
@@ -762,7 +795,8 @@ class _Loader:
     async def _load_users(self, technician_name: str) -> UUID:
         """One user per role, password "demo"; answers the technician's user id."""
         password_hash = hash_password(DEMO_PASSWORD)
-        portal_customer = next(plan.id for plan in self.customers if plan.is_group)
+        # A group shows off the portal's view of a customer hierarchy; tiny sizes may have none.
+        portal_customer = next((plan.id for plan in self.customers if plan.is_group), self.customers[0].id)
         rows = []
         for role in Role:
             label = role.value.replace("_", " ").title()
@@ -780,12 +814,14 @@ class _Loader:
             )
         await self._insert(User, rows, "users")
         self.counts["users"] = len(rows)
-        return next(row["id"] for row in rows if row["role"] == Role.TECHNICIAN.value)
+        technician_id: UUID = next(row["id"] for row in rows if row["role"] == Role.TECHNICIAN.value)
+        return technician_id
 
     # ------------------------------------------------------------------ engineers
 
     def _plan_engineers(self) -> list[Row]:
         regions = tuple(REGIONS)
+        emails: set[str] = set()
         rows = []
         for index in range(self.size.engineers):
             region = regions[index % len(regions)]
@@ -799,7 +835,7 @@ class _Loader:
                 | {
                     "name": f"{first} {last}",
                     "user_id": None,
-                    "email": f"{_ascii(first)}.{_ascii(last)}.{index + 1}@{STAFF_DOMAIN}",
+                    "email": _unique(f"{_ascii(first)}.{_ascii(last)}", emails) + f"@{STAFF_DOMAIN}",
                     "phone": self._mobile(),
                     "home_latitude": latitude,
                     "home_longitude": longitude,
@@ -826,7 +862,8 @@ class _Loader:
             family = families[index % len(families)]
             skills.extend(self._skill_rows(row["id"], family))
             certifications.extend(self._certification_rows(row["id"], family))
-            hours.extend(self._working_hour_rows(row["id"]))
+            # The demo technician (the first engineer) works a plain day shift, so its day looks full.
+            hours.extend(self._working_hour_rows(row["id"], SHIFTS[0] if index == 0 else None))
             absences.extend(self._absence_rows(row["id"]))
         await self._insert(Engineer, engineers, "engineers")
         await self._insert(EngineerSkill, skills)
@@ -851,16 +888,18 @@ class _Loader:
         eligible = [c for c in CERTIFICATIONS if c[2] in (None, family)]
         rows = []
         for name, years, _family in self.rng.sample(eligible, self.rng.choice((0, 1, 1, 2, 2, 3))):
-            # Issued up to six years back, so a fair share has expired by the reference date.
-            issued = REFERENCE_DATE - dt.timedelta(days=self.rng.randint(30, 6 * 365))
+            # Issued up to eight months more than its validity back: most are current, some expired.
+            issued = REFERENCE_DATE - dt.timedelta(days=self.rng.randint(30, years * 365 + 240))
             expires = issued + dt.timedelta(days=365 * years)
             rows.append(
                 self._entity() | {"engineer_id": engineer_id, "name": name, "issued_on": issued, "expires_on": expires}
             )
         return rows
 
-    def _working_hour_rows(self, engineer_id: UUID) -> list[Row]:
-        _weight, weekdays, starts, ends = self.rng.choices(SHIFTS, weights=[s[0] for s in SHIFTS])[0]
+    def _working_hour_rows(self, engineer_id: UUID, shift: Shift | None) -> list[Row]:
+        if shift is None:
+            shift = self.rng.choices(SHIFTS, weights=[s[0] for s in SHIFTS])[0]
+        _weight, weekdays, starts, ends = shift
         return [
             self._entity() | {"engineer_id": engineer_id, "weekday": day, "starts": starts, "ends": ends}
             for day in weekdays
@@ -891,18 +930,28 @@ class _Loader:
 
     async def _load_equipment(self) -> None:
         total = self.size.equipment
+        writes = _BackgroundWrites(self.session)
         batch = _Batch()
-        done = 0
-        for plan, units in zip(self.customers, self._allocate_equipment(), strict=True):
-            while units > 0:
-                used = self._add_machine(batch, plan, units)
-                units -= used
-                done += used
-                if len(batch.equipment) >= _CHUNK:
-                    await self._flush(batch)
-                    batch = _Batch()
-                    self.progress("equipment", done, total)
-        await self._flush(batch)
+        done = machines = 0
+        try:
+            for plan, units in zip(self.customers, self._allocate_equipment(), strict=True):
+                sites = [site.id for site in plan.sites]
+                site_weights = _cumulative(site.weight for site in plan.sites)
+                while units > 0:
+                    site_id = _pick(sites, site_weights, self.rng.random())
+                    used = self._add_machine(batch, plan, site_id, units)
+                    units -= used
+                    done += used
+                    machines += 1
+                    if len(batch.equipment) >= _CHUNK:
+                        await self._submit(writes, batch)
+                        batch = _Batch()
+                        self.progress("equipment", done, total)
+                    elif machines % 32 == 0:
+                        await writes.pause()
+            await self._submit(writes, batch)
+        finally:
+            await writes.wait()
         self.progress("equipment", done, total)
 
     def _allocate_equipment(self) -> list[int]:
@@ -917,110 +966,248 @@ class _Loader:
             counts[i] += 1
         return counts
 
-    async def _flush(self, batch: _Batch) -> None:
-        await self._insert(Equipment, batch.equipment)
-        await self._insert(EquipmentEvent, batch.events)
-        await self._insert(Counter, batch.counters)
-        await self._insert(CounterReading, batch.readings)
+    async def _submit(self, writes: _BackgroundWrites, batch: _Batch) -> None:
+        await writes.submit(batch)
         self.counts["equipment"] += len(batch.equipment)
         self.counts["counters"] += len(batch.counters)
         self.counts["readings"] += len(batch.readings)
 
-    def _add_machine(self, batch: _Batch, plan: _CustomerPlan, units_left: int) -> int:
+    def _add_machine(self, batch: _Batch, plan: _CustomerPlan, site_id: UUID, units_left: int) -> int:
         """A top-level unit, its counters and maybe a component tree; answers the units used."""
-        rng = self.rng
-        site = rng.choices(plan.sites, weights=[s.weight for s in plan.sites])[0]
-        family = rng.choices(tuple(plan.segment.families), weights=tuple(plan.segment.families.values()))[0]
-        spec = rng.choices(_MACHINES_BY_FAMILY[family], weights=_MACHINE_WEIGHTS[family])[0]
-        installed = REFERENCE_DATE - dt.timedelta(days=rng.randint(30, 9 * 365))
-        shipped = installed - dt.timedelta(days=rng.randint(2, 45))
-        status = rng.choices(_STATUS_VALUES, weights=_STATUS_WEIGHTS)[0]
-        common = {"customer_id": plan.id, "site_id": site.id, "install_date": installed, "ship_date": shipped}
-        machine = self._unit(batch, spec.sku, None, rng.choice(MACHINE_POSITIONS), status, common)
-        self._add_counters(batch, machine["id"], spec, installed)
+        rand = self.rng.random
+        family = _pick(*_SEGMENT_FAMILIES[plan.segment.name], rand())
+        spec = _pick(*_MACHINES_BY_FAMILY[family], rand())
+        installed = REFERENCE_DATE - dt.timedelta(days=30 + int(rand() * 9 * 365))
+        shipped = installed - dt.timedelta(days=2 + int(rand() * 44))
+        status = _pick(*_STATUSES, rand())
+        unit = _Unit(plan.id, site_id, installed, shipped, status)
+        machine_id = self._add_unit(batch, unit, spec.sku, None, _pick(*_POSITIONS, rand()))
+        self._add_counters(batch, machine_id, spec, installed)
         used = 1
-        if used < units_left and rng.random() < spec.tree_share:
-            # A dead machine's parts are out of service with it.
-            part_status = status if status != EquipmentStatus.UNDER_REPAIR.value else EquipmentStatus.IN_SERVICE.value
+        if used < units_left and rand() < spec.tree_share:
+            # Parts of a machine in the workshop keep running in it; those of a dead one are dead too.
+            if status == _UNDER_REPAIR:
+                unit = unit._replace(status=_IN_SERVICE)
             controller_sku, supply_sku = COMPONENTS[family]
-            controller = self._unit(batch, controller_sku, machine["id"], "controller", part_status, common)
+            controller_id = self._add_unit(batch, unit, controller_sku, machine_id, "controller")
             used += 1
-            if used < units_left and rng.random() < 0.8:
-                self._unit(batch, supply_sku, controller["id"], "power supply", part_status, common)
+            if used < units_left and rand() < 0.8:
+                self._add_unit(batch, unit, supply_sku, controller_id, "power supply")
                 used += 1
         return used
 
-    def _unit(self, batch: _Batch, sku: str, parent_id: UUID | None, position: str, status: str, common: Row) -> Row:
-        serial = self._next_serial(sku)
-        row = self._versioned() | common
-        row |= {
-            "product_id": self.products[sku],
-            "serial_number": serial,
-            "parent_id": parent_id,
-            "position": position,
-            "status": status,
-            "notes": None,
-        }
-        batch.equipment.append(row)
-        batch.events.append(
-            self._entity()
-            | {
-                "equipment_id": row["id"],
-                "at": dt.datetime.combine(common["ship_date"], dt.time(9), dt.UTC),
-                "kind": EquipmentEventKind.CREATED.value,
-                "actor_name": ACTOR,
-                "from_site_id": None,
-                "to_site_id": common["site_id"],
-                "related_equipment_id": None,
-                "old_serial": None,
-                "new_serial": serial,
-                "from_status": None,
-                "to_status": status,
-                "note": None,
-            }
-        )
-        return row
-
-    def _next_serial(self, sku: str) -> str:
+    def _add_unit(self, batch: _Batch, unit: _Unit, sku: str, parent_id: Id | None, position: str) -> Id:
+        """One equipment row (see _EQUIPMENT_COLUMNS) and its "created" event; answers its id."""
+        equipment_id, now = uuid_utils.uuid7(), self.now
         value = self.serials.get(sku, 0) + 1
         self.serials[sku] = value
-        return f"{sku}-{value:0{self.serial_width}d}"
+        serial = f"{sku}-{value:0{self.serial_width}d}"
+        batch.equipment.append((
+            equipment_id, self.products[sku], serial, unit.customer_id, unit.site_id, parent_id, position,
+            unit.installed, unit.shipped, unit.status, 1, now, now,
+        ))  # fmt: skip
+        # Shaped like the event the equipment service records; the unit entered the installed
+        # base when it was shipped.
+        at = dt.datetime.combine(unit.shipped, _EVENT_TIME)
+        batch.events.append((uuid_utils.uuid7(), equipment_id, at, _CREATED, ACTOR, unit.site_id, now, now))
+        return equipment_id
 
-    def _add_counters(self, batch: _Batch, equipment_id: UUID, spec: MachineSpec, installed: dt.date) -> None:
+    def _add_counters(self, batch: _Batch, equipment_id: Id, spec: MachineSpec, installed: dt.date) -> None:
         span = (REFERENCE_DATE - installed).days
         for counter in spec.counters:
-            row = self._entity() | {"equipment_id": equipment_id, "name": counter.name, "unit": counter.unit}
-            batch.counters.append(row)
-            batch.readings.extend(self._reading_rows(row["id"], counter, installed, span))
+            counter_id = uuid_utils.uuid7()
+            batch.counters.append((counter_id, equipment_id, counter.name, counter.unit, self.now, self.now))
+            self._add_readings(batch, counter_id, counter, installed, span)
 
-    def _reading_rows(self, counter_id: UUID, counter: CounterSpec, installed: dt.date, span: int) -> list[Row]:
-        rng = self.rng
-        days = sorted(rng.sample(range(1, span), min(span - 1, rng.randint(2, 4))))
-        rows = []
+    def _add_readings(self, batch: _Batch, counter_id: Id, spec: CounterSpec, installed: dt.date, span: int) -> None:
+        """Two to four readings between installation and the reference date (see _READING_COLUMNS)."""
+        rand, now = self.rng.random, self.now
+        days = sorted({1 + int(rand() * (span - 1)) for _ in range(2 + int(rand() * 3))})
         value = 0
         for day in days:
             # Usage varies, but a reading never goes below the one before it.
-            value = max(value + 1, int(counter.per_day * day * rng.uniform(0.6, 1.4)))
-            read_at = dt.datetime.combine(installed + dt.timedelta(days=day), dt.time(rng.randint(6, 16)), dt.UTC)
-            rows.append(
-                self._entity()
-                | {
-                    "counter_id": counter_id,
-                    "value": Decimal(value),
-                    "read_at": read_at,
-                    "source": counter.source.value,
-                    "kind": ReadingKind.REGULAR.value,
-                    "recorded_by": ACTOR,
-                    "note": None,
-                }
-            )
-        return rows
+            value = max(value + 1, int(spec.per_day * day * (0.6 + 0.8 * rand())))
+            read_at = dt.datetime.combine(installed + dt.timedelta(days=day), _READING_TIMES[int(rand() * 11)])
+            batch.readings.append((
+                uuid_utils.uuid7(), counter_id, Decimal(value), read_at, spec.source, _REGULAR, ACTOR, now, now,
+            ))  # fmt: skip
 
 
-_MACHINES_BY_FAMILY = {family: tuple(m for m in MACHINES if m.family == family) for family in COMPONENTS}
-_MACHINE_WEIGHTS = {family: tuple(m.weight for m in specs) for family, specs in _MACHINES_BY_FAMILY.items()}
-_STATUS_VALUES = tuple(status.value for status, _ in _MACHINE_STATUSES)
-_STATUS_WEIGHTS = tuple(weight for _, weight in _MACHINE_STATUSES)
+# The installed base is written as tuples in these column orders: at a million units, dicts and
+# SQLAlchemy's per-value type processing cost more than the database itself. Columns left out are NULL.
+_EQUIPMENT_COLUMNS = (
+    "id", "product_id", "serial_number", "customer_id", "site_id", "parent_id", "position",
+    "install_date", "ship_date", "status", "version", "created_at", "updated_at",
+)  # fmt: skip
+_EVENT_COLUMNS = ("id", "equipment_id", "at", "kind", "actor_name", "to_site_id", "created_at", "updated_at")
+_COUNTER_COLUMNS = ("id", "equipment_id", "name", "unit", "created_at", "updated_at")
+_READING_COLUMNS = (
+    "id", "counter_id", "value", "read_at", "source", "kind", "recorded_by", "created_at", "updated_at",
+)  # fmt: skip
+
+_CREATED = EquipmentEventKind.CREATED.value
+_IN_SERVICE = EquipmentStatus.IN_SERVICE.value
+_UNDER_REPAIR = EquipmentStatus.UNDER_REPAIR.value
+_REGULAR = ReadingKind.REGULAR.value
+_EVENT_TIME = dt.time(9, tzinfo=dt.UTC)
+_READING_TIMES = tuple(dt.time(hour, tzinfo=dt.UTC) for hour in range(6, 17))
+
+
+class _Unit(NamedTuple):
+    """What a machine and its components share."""
+
+    customer_id: Id
+    site_id: Id
+    installed: dt.date
+    shipped: dt.date
+    status: str
+
+
+def _cumulative(weights: Iterable[float]) -> tuple[float, ...]:
+    return tuple(accumulate(weights))
+
+
+def _weighted(choices: Iterable[tuple[T, float]]) -> tuple[tuple[T, ...], tuple[float, ...]]:
+    items, weights = zip(*choices, strict=True)
+    return items, _cumulative(weights)
+
+
+def _pick(items: Sequence[T], cumulative: Sequence[float], r: float) -> T:
+    """The item a uniform draw `r` in [0, 1) lands on; `Random.choices` without its per-call overhead."""
+    return items[bisect(cumulative, r * cumulative[-1], 0, len(items) - 1)]
+
+
+_SEGMENT_FAMILIES = {segment.name: _weighted(segment.families.items()) for segment in SEGMENTS}
+_MACHINES_BY_FAMILY = {
+    family: _weighted((m, m.weight) for m in MACHINES if m.family == family) for family in COMPONENTS
+}
+_STATUSES = _weighted((status.value, weight) for status, weight in _MACHINE_STATUSES)
+_POSITIONS = _weighted((position, 1) for position in MACHINE_POSITIONS)
+
+
+class _BackgroundWrites:
+    """Writes one batch in a background task while the loader builds the next.
+
+    SQLite works in aiosqlite's thread without holding the GIL and PostgreSQL in its own
+    process, so building and writing overlap. One batch at most is in flight: the session has
+    a single connection, and memory stays bounded.
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.writer = _BulkWriter(session)
+        self.task: asyncio.Task[None] | None = None
+
+    async def submit(self, batch: _Batch) -> None:
+        await self.wait()
+        self.task = asyncio.create_task(self._write(batch))
+        await asyncio.sleep(0)  # let the write reach the database before building goes on
+
+    async def pause(self) -> None:
+        # Building never awaits on its own; this hands the loop to the write for its next statement.
+        if self.task is not None:
+            await asyncio.sleep(0)
+
+    async def wait(self) -> None:
+        if self.task is not None:
+            task, self.task = self.task, None
+            await task
+
+    async def _write(self, batch: _Batch) -> None:
+        await self.writer.write(Equipment, _EQUIPMENT_COLUMNS, batch.equipment)
+        await self.writer.write(EquipmentEvent, _EVENT_COLUMNS, batch.events)
+        await self.writer.write(Counter, _COUNTER_COLUMNS, batch.counters)
+        await self.writer.write(CounterReading, _READING_COLUMNS, batch.readings)
+
+
+class _BulkWriter:
+    """Inserts rows given as tuples of Python values, past SQLAlchemy's per-value type processing.
+
+    PostgreSQL takes them by COPY (asyncpg encodes Python values natively). SQLite takes them by
+    executemany, each column converted by its type's own SQLAlchemy bind processor, so the stored
+    form is exactly what the ORM would store; only UUIDs, never repeated, are turned into their
+    16 bytes directly. Both go through the session's connection, inside its transaction.
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._encoders: dict[tuple[str, tuple[str, ...]], list[ColumnEncoder | None]] = {}
+
+    async def write(self, model: type[Any], columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        table = cast(Table, model.__table__)
+        connection = await self.session.connection()
+        if connection.dialect.name == "postgresql":
+            # Straight to asyncpg, inside the transaction SQLAlchemy opened on this connection
+            # (the loader has written through it before, so the transaction has begun).
+            raw = (await connection.get_raw_connection()).driver_connection
+            assert raw is not None
+            await raw.copy_records_to_table(table.name, records=rows, columns=columns)
+            return
+        # Column by column, so that the per-value work runs in C (map, zip) wherever it can.
+        values: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        for index, encode in enumerate(self._encoders_for(table, columns, connection.dialect)):
+            if encode is not None:
+                values[index] = encode(values[index])
+        encoded = list(zip(*values, strict=True))
+        # Multi-row INSERTs: row by row, SQLite pays for the CHECK constraints' IN lists on
+        # every row, which doubles the time (measured). All full statements go in one executemany.
+        per_statement = min(500, connection.dialect.insertmanyvalues_max_parameters // len(columns))
+        full = len(encoded) - len(encoded) % per_statement
+        for start, stop, rows_per in ((0, full, per_statement), (full, len(encoded), len(encoded) - full)):
+            if stop > start:
+                params = [tuple(chain.from_iterable(encoded[i : i + rows_per])) for i in range(start, stop, rows_per)]
+                await connection.exec_driver_sql(_multi_row_insert(table.name, columns, rows_per), params)
+
+    def _encoders_for(self, table: Table, columns: tuple[str, ...], dialect: Dialect) -> list[ColumnEncoder | None]:
+        key = (table.name, columns)
+        if key not in self._encoders:
+            self._encoders[key] = [_sqlite_encoder(table.c[name], dialect) for name in columns]
+        return self._encoders[key]
+
+
+@cache
+def _multi_row_insert(table: str, columns: tuple[str, ...], rows: int) -> str:
+    one_row = f"({', '.join('?' * len(columns))})"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one_row] * rows)}"
+
+
+def _sqlite_encoder(column: Column[Any], dialect: Dialect) -> ColumnEncoder | None:
+    if isinstance(column.type, GUID):
+        # What advanced_alchemy's GUID stores on SQLite: the 16 raw bytes.
+        return _nullable_uuid_bytes if column.nullable else _uuid_bytes
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if process is None:
+        return None
+    return _Memo(process).encode
+
+
+def _uuid_bytes(values: Sequence[Id]) -> list[bytes]:
+    return list(map(_BYTES, values))
+
+
+def _nullable_uuid_bytes(values: Sequence[Id | None]) -> list[bytes | None]:
+    return [None if value is None else value.bytes for value in values]
+
+
+_BYTES = attrgetter("bytes")
+
+
+class _Memo(dict[Any, Any]):
+    """A bind processor's results by value: dates, timestamps and counter values repeat a lot."""
+
+    def __init__(self, process: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.process = process
+
+    def __missing__(self, value: Any) -> Any:
+        self[value] = encoded = self.process(value)
+        return encoded
+
+    def encode(self, values: Sequence[Any]) -> list[Any]:
+        if len(self) > 200_000:
+            self.clear()
+        return list(map(self.__getitem__, values))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -1036,6 +1223,16 @@ def _ascii(text: str) -> str:
 def _domain(company: str) -> str:
     words = [_ascii(word) for word in company.split() if word[:1].isalpha() and word not in {"GmbH", "AG", "KG", "SE"}]
     return "-".join(w for w in words[:2] if w) + f".{CUSTOMER_TLD}"
+
+
+def _unique(name: str, taken: set[str], separator: str = "") -> str:
+    """`name`, or name2, name3 … when taken (two engineers called Anna Müller)."""
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}{separator}{n}"
+    taken.add(candidate)
+    return candidate
 
 
 def _local_midnight(day: dt.date) -> dt.datetime:
