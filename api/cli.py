@@ -89,7 +89,11 @@ def demo_data(customers: int, equipment: int, engineers: int, seed: int, if_empt
     from service_mgmt.demo_data import DemoSize
 
     size = DemoSize(customers=customers, equipment=equipment, engineers=engineers, seed=seed)
-    asyncio.run(_load_demo_data(size, if_empty))
+    try:
+        asyncio.run(_load_demo_data(size, if_empty))
+    except ValueError as exc:  # e.g. the database already holds data
+        console.print(f"[red]demo data not loaded:[/] {exc}")
+        sys.exit(1)
 
 
 async def _load_demo_data(size: Any, if_empty: bool) -> None:

@@ -10,7 +10,8 @@ PY=.venv/bin/python
 run_pytest() {
   local label="$1"; shift
   echo "=== test suite on ${label} ==="
-  "$PY" -m pytest "$@"
+  # One worker per core; each PostgreSQL worker gets its own database (tests/database.py).
+  "$PY" -m pytest -n "${PYTEST_WORKERS:-auto}" "$@"
   local code=$?
   if [[ $code -eq 5 ]]; then
     echo "!!! pytest collected no tests on ${label}: treating as a failure" >&2

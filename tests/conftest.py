@@ -23,7 +23,12 @@ from core.settings import AuthSettings, DatabaseSettings, ServerSettings, Settin
 from service_mgmt.services.users import UserCreate, create_user
 from tests import database
 
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+_GIVEN_POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+POSTGRES_URL = (
+    database.worker_database(_GIVEN_POSTGRES_URL, os.environ.get("PYTEST_XDIST_WORKER"))
+    if _GIVEN_POSTGRES_URL
+    else None
+)
 BACKEND = "postgresql" if POSTGRES_URL else "sqlite"
 
 

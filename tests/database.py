@@ -11,7 +11,9 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from api.migrate import upgrade
 from core.db import create_engine
@@ -41,6 +43,21 @@ async def _reset_schema(url: str) -> None:
         await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         await conn.execute(text("CREATE SCHEMA public"))
     await engine.dispose()
+
+
+def worker_database(url: str, worker: str | None) -> str:
+    """Under pytest-xdist each worker gets its own database beside the given one, created on demand."""
+    if not worker or worker == "master":
+        return url
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    admin = create_sync_engine(parsed.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 def prepare_postgres(url: str) -> None:
