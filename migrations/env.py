@@ -9,9 +9,9 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from api.model_registry import load_metadata
-from migrations.compare import compare_type
 from core.db import create_engine
 from core.settings import DatabaseSettings
+from migrations.compare import compare_type
 
 config = context.config
 target_metadata = load_metadata()

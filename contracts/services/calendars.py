@@ -14,7 +14,6 @@ from functools import cache
 from itertools import pairwise
 from typing import Annotated, Any, NoReturn
 from uuid import UUID
-from zoneinfo import available_timezones
 
 import holidays
 import msgspec
@@ -31,6 +30,7 @@ from core.editing import apply, check_version, sent_fields
 from core.errors import Conflict, Invalid, NotFound
 from core.fields import CountryCode, Name, Version
 from core.listing import Page, PageRequest, paginate
+from core.time_zones import checked_zone
 
 RecordCode = Annotated[
     str,
@@ -88,9 +88,6 @@ SORTABLE = {
 
 _CLOCK = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 # Names the zoneinfo directory holds that are not IANA zones anyone works in.
-_NOT_ZONES = frozenset({"localtime", "Factory"})
-
-
 # --- reading ------------------------------------------------------------------------------
 
 
@@ -198,16 +195,8 @@ async def _check_code_free(session: AsyncSession, code: str) -> None:
 # --- checks -------------------------------------------------------------------------------
 
 
-@cache
-def _known_time_zones() -> frozenset[str]:
-    # available_timezones() walks the tz database on disk; once per process is enough.
-    return frozenset(available_timezones()) - _NOT_ZONES
-
-
 def check_time_zone(name: str, field: str = "time_zone") -> None:
-    """Refuse anything that is not an IANA zone name (exact spelling, e.g. Europe/Berlin)."""
-    if name not in _known_time_zones():
-        raise Invalid(Code.INVALID_TIME_ZONE, f"{name!r} is not an IANA time zone such as 'Europe/Berlin'", field=field)
+    checked_zone(name, field)
 
 
 @cache

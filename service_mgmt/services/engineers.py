@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import msgspec
 from msgspec import Meta
@@ -29,6 +29,7 @@ from core.errors import Conflict, Invalid, NotFound
 from core.fields import CurrencyCode, Email, Latitude, Longitude, Name, Phone, Version
 from core.listing import Page, PageRequest, paginate
 from core.numbering import next_number
+from core.time_zones import checked_zone
 from service_mgmt.errors import Code
 from service_mgmt.models import Certification, Engineer, EngineerSkill, User, WorkingHours
 
@@ -136,11 +137,7 @@ SYSTEM_CLOCK: Clock = SystemClock()
 
 
 def engineer_zone(name: str, field: str = "time_zone") -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        # OSError: a directory of the tz database ("Europe") or an unreadable path.
-        raise Invalid(Code.INVALID_TIME_ZONE, f"{name!r} is not an IANA time zone", field=field) from None
+    return checked_zone(name, field)
 
 
 def certification_valid(certification: Certification, today: dt.date) -> bool:

@@ -9,11 +9,9 @@ not overlap, each closing after it opens (overnight hours are split at midnight,
 from __future__ import annotations
 
 import re
-from functools import cache
 from itertools import pairwise
 from typing import Annotated, Any, NoReturn
 from uuid import UUID
-from zoneinfo import available_timezones
 
 import msgspec
 from msgspec import Meta
@@ -28,6 +26,7 @@ from core.editing import apply, check_version, sent_fields
 from core.errors import Conflict, Invalid, NotFound
 from core.fields import CountryCode, Latitude, Longitude, LongText, Name, SubdivisionCode, Version
 from core.listing import Page, PageRequest, paginate
+from core.time_zones import checked_zone
 from service_mgmt.errors import Code
 from service_mgmt.models import Customer, Equipment, EquipmentEvent, Site
 from service_mgmt.services.visibility import can_see_customer, visible_customer_ids
@@ -90,10 +89,9 @@ class SiteFilter(msgspec.Struct, kw_only=True):
 SORTABLE = {"name": Site.name, "city": Site.city, "country": Site.country, "created_at": Site.created_at}
 
 _CLOCK = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+
+
 # Names the zoneinfo directory holds that are not IANA zones a site can be in.
-_NOT_SITE_ZONES = frozenset({"localtime", "Factory"})
-
-
 async def get_site(session: AsyncSession, principal: Principal, site_id: UUID) -> Site:
     site = await session.get(Site, site_id)
     if site is None or not await can_see_customer(session, principal, site.customer_id):
@@ -192,18 +190,8 @@ async def _dependents(session: AsyncSession, site_id: UUID) -> dict[str, int]:
     return found
 
 
-@cache
-def _known_time_zones() -> frozenset[str]:
-    # available_timezones() walks the tz database on disk; once per process is enough.
-    return frozenset(available_timezones()) - _NOT_SITE_ZONES
-
-
 def check_time_zone(name: str) -> None:
-    """Refuse anything that is not an IANA zone name (exact spelling, e.g. Europe/Berlin)."""
-    if name not in _known_time_zones():
-        raise Invalid(
-            Code.INVALID_TIME_ZONE, f"{name!r} is not an IANA time zone such as 'Europe/Berlin'", field="time_zone"
-        )
+    checked_zone(name)
 
 
 def checked_opening_hours(entries: list[OpeningHours]) -> list[dict[str, Any]]:
