@@ -1,4 +1,4 @@
-"""The `service-mgmt` command: serve, db upgrade, demo-data, create-user."""
+"""The `service-mgmt` command: serve, db upgrade, demo-data, create-user, worker, jobs."""
 
 from __future__ import annotations
 
@@ -84,20 +84,27 @@ def db_upgrade(revision: str) -> None:
 @click.option("--engineers", default=24, show_default=True, type=click.IntRange(min=1))
 @click.option("--seed", default=20261123, show_default=True, type=int)
 @click.option("--if-empty", is_flag=True, help="only when the database holds no customers and no users")
-def demo_data(customers: int, equipment: int, engineers: int, seed: int, if_empty: bool) -> None:
+@click.option(
+    "--contracts/--no-contracts",
+    default=True,
+    show_default=True,
+    help="also load calendars, service levels, warranties and about one service contract per customer",
+)
+def demo_data(customers: int, equipment: int, engineers: int, seed: int, if_empty: bool, contracts: bool) -> None:
     """Load a realistic, deterministic demo company (never run this on a real installation)."""
     from service_mgmt.demo_data import DemoSize
 
     size = DemoSize(customers=customers, equipment=equipment, engineers=engineers, seed=seed)
     try:
-        asyncio.run(_load_demo_data(size, if_empty))
+        asyncio.run(_load_demo_data(size, if_empty, contracts))
     except ValueError as exc:  # e.g. the database already holds data
         console.print(f"[red]demo data not loaded:[/] {exc}")
         sys.exit(1)
 
 
-async def _load_demo_data(size: Any, if_empty: bool) -> None:
+async def _load_demo_data(size: Any, if_empty: bool, contracts: bool = True) -> None:
     from core.db import create_engine, create_session_factory, session_scope
+    from service_mgmt.demo_contracts import load_demo_contracts
     from service_mgmt.demo_data import database_is_empty, load_demo_data
 
     settings = load_settings()
@@ -116,7 +123,13 @@ async def _load_demo_data(size: Any, if_empty: bool) -> None:
                     progress.update(tasks[stage], completed=done, total=total)
 
                 summary = await load_demo_data(session, size, progress=report)
+                # Same seed, same contracts: the layer is as reproducible as the data below it.
+                contract_summary = (
+                    await load_demo_contracts(session, seed=size.seed, progress=report) if contracts else None
+                )
         console.print(f"demo data loaded: {summary}")
+        if contract_summary is not None:
+            console.print(f"demo contracts loaded: {contract_summary}")
         console.print("demo logins (password 'demo'): " + ", ".join(DEMO_LOGINS))
     finally:
         await engine.dispose()
@@ -185,6 +198,57 @@ async def _create_user(
         console.print(f"user {user.username} ({user.role}) created")
     finally:
         await engine.dispose()
+
+
+@main.command()
+def worker() -> None:
+    """Run the background jobs: wait to lead (one scheduler across all processes), then schedule.
+
+    Start one on every host you like; exactly one leads, the others take over when it stops.
+    """
+    import logging
+
+    from api.worker import load_worker_settings, serve_worker
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s [pid %(process)d] %(message)s", stream=sys.stderr
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    asyncio.run(serve_worker(load_settings(), load_worker_settings()))
+
+
+@main.group()
+def jobs() -> None:
+    """Background jobs (run on a schedule by `service-mgmt worker`)."""
+
+
+@jobs.command("list")
+def jobs_list() -> None:
+    """The jobs and their schedules."""
+    from api.worker import job_registry, load_worker_settings
+
+    worker_settings = load_worker_settings()
+    for spec in job_registry(worker_settings):
+        console.print(f"{spec.id:<20} {spec.trigger}  ({worker_settings.time_zone})  {spec.description}")
+
+
+@jobs.command("run")
+@click.argument("job_id")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="the date the job works for")
+def jobs_run(job_id: str, today: Any) -> None:
+    """Run one job now, outside the schedule (recorded in job_runs as a manual run)."""
+    from api.worker import job_registry, load_worker_settings, run_once
+    from core.jobs import Outcome
+
+    worker_settings = load_worker_settings()
+    if job_id not in job_registry(worker_settings):
+        console.print(f"[red]no job {job_id!r}[/]; known: {', '.join(job_registry(worker_settings).ids())}")
+        sys.exit(2)
+    report = asyncio.run(run_once(load_settings(), worker_settings, job_id, today.date() if today else None))
+    if report.outcome != Outcome.SUCCEEDED:
+        console.print(f"[red]job {job_id} {report.outcome}:[/] {report.error or ''}")
+        sys.exit(1)
+    console.print(f"job {job_id} succeeded in {report.seconds:.3f} s: {report.result}")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ number_series = Table(
 PREFIXES: dict[str, str] = {
     "customer": "C",
     "engineer": "E",
+    "service_request": "SR",
+    "work_order": "WO",
     "contract": "SC",
 }
 

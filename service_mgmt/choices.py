@@ -51,3 +51,80 @@ class ReadingSource(StrEnum):
     TECHNICIAN = "technician"
     CUSTOMER = "customer"
     DEVICE = "device"
+
+
+class RequestStatus(StrEnum):
+    NEW = "new"
+    TRIAGED = "triaged"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+REQUEST_TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
+    RequestStatus.NEW: frozenset({RequestStatus.TRIAGED, RequestStatus.IN_PROGRESS, RequestStatus.CANCELLED}),
+    RequestStatus.TRIAGED: frozenset({RequestStatus.IN_PROGRESS, RequestStatus.RESOLVED, RequestStatus.CANCELLED}),
+    RequestStatus.IN_PROGRESS: frozenset({RequestStatus.RESOLVED, RequestStatus.CANCELLED}),
+    RequestStatus.RESOLVED: frozenset({RequestStatus.CLOSED, RequestStatus.IN_PROGRESS}),  # reopened
+    RequestStatus.CLOSED: frozenset(),
+    RequestStatus.CANCELLED: frozenset(),
+}
+
+
+class Channel(StrEnum):
+    PHONE = "phone"
+    EMAIL = "email"
+    PORTAL = "portal"
+    DEVICE_ALERT = "device_alert"
+
+
+class WorkOrderStatus(StrEnum):
+    OPEN = "open"
+    SCHEDULED = "scheduled"
+    DISPATCHED = "dispatched"
+    EN_ROUTE = "en_route"
+    ON_SITE = "on_site"
+    COMPLETED = "completed"
+    CLOSED = "closed"
+    BILLED = "billed"
+    ON_HOLD = "on_hold"
+    CANCELLED = "cancelled"
+
+
+_BEFORE_COMPLETION = (
+    WorkOrderStatus.OPEN,
+    WorkOrderStatus.SCHEDULED,
+    WorkOrderStatus.DISPATCHED,
+    WorkOrderStatus.EN_ROUTE,
+    WorkOrderStatus.ON_SITE,
+)
+
+WORK_ORDER_TRANSITIONS: dict[WorkOrderStatus, frozenset[WorkOrderStatus]] = {
+    WorkOrderStatus.OPEN: frozenset({WorkOrderStatus.SCHEDULED}),
+    WorkOrderStatus.SCHEDULED: frozenset({WorkOrderStatus.DISPATCHED, WorkOrderStatus.OPEN}),
+    WorkOrderStatus.DISPATCHED: frozenset({WorkOrderStatus.EN_ROUTE, WorkOrderStatus.SCHEDULED}),
+    WorkOrderStatus.EN_ROUTE: frozenset({WorkOrderStatus.ON_SITE}),
+    WorkOrderStatus.ON_SITE: frozenset({WorkOrderStatus.COMPLETED}),
+    WorkOrderStatus.COMPLETED: frozenset({WorkOrderStatus.CLOSED}),
+    WorkOrderStatus.CLOSED: frozenset({WorkOrderStatus.BILLED}),
+    WorkOrderStatus.BILLED: frozenset(),
+    WorkOrderStatus.ON_HOLD: frozenset({WorkOrderStatus.OPEN, WorkOrderStatus.CANCELLED}),
+    WorkOrderStatus.CANCELLED: frozenset(),
+}
+# On hold and cancelled are reachable from every state before completion.
+for _state in _BEFORE_COMPLETION:
+    WORK_ORDER_TRANSITIONS[_state] = WORK_ORDER_TRANSITIONS[_state] | {
+        WorkOrderStatus.ON_HOLD,
+        WorkOrderStatus.CANCELLED,
+    }
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    SCHEDULED = "scheduled"
+    DISPATCHED = "dispatched"
+    EN_ROUTE = "en_route"
+    ON_SITE = "on_site"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"

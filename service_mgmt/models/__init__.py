@@ -5,7 +5,17 @@ from service_mgmt.models.customers import Contact, Customer, Site
 from service_mgmt.models.engineers import Absence, Certification, Engineer, EngineerSkill, WorkingHours
 from service_mgmt.models.equipment import Equipment, EquipmentEvent
 from service_mgmt.models.products import Product
+from service_mgmt.models.service_requests import ServiceRequest, ServiceRequestEvent
 from service_mgmt.models.users import User
+from service_mgmt.models.work_orders import (
+    JobTemplate,
+    JobTemplateTask,
+    Task,
+    TaskAssignment,
+    TaskDependency,
+    TaskPart,
+    WorkOrder,
+)
 
 __all__ = [
     "Absence",
@@ -18,8 +28,17 @@ __all__ = [
     "EngineerSkill",
     "Equipment",
     "EquipmentEvent",
+    "JobTemplate",
+    "JobTemplateTask",
     "Product",
+    "ServiceRequest",
+    "ServiceRequestEvent",
     "Site",
+    "Task",
+    "TaskAssignment",
+    "TaskDependency",
+    "TaskPart",
     "User",
+    "WorkOrder",
     "WorkingHours",
 ]
