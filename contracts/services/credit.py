@@ -323,10 +323,13 @@ async def run_credit_check(
     reference: str | None = None,
     *,
     clock: Clock = SYSTEM_CLOCK,
+    use_overrides: bool = True,
 ) -> CreditDecision:
     """Check an amount against the customer's credit; a refused check may pass by an override.
 
     The actor is recorded when the check uses an override up (that is a change, and audited).
+    `use_overrides=False` only informs (e.g. when a call is logged): overrides are kept for the
+    step that commits the work, such as scheduling it.
     """
     value = _money(amount, "amount")
     if not _CURRENCY.fullmatch(currency):
@@ -336,7 +339,7 @@ async def run_credit_check(
     account = await _find_account(session, customer_id)
     facts = None if account is None else _facts(account, await open_receivables(session, customer_id, now=now))
     decision = check_credit(facts, Amount(value, currency), now)
-    if decision.outcome is CreditOutcome.PASS:
+    if decision.outcome is CreditOutcome.PASS or not use_overrides:
         return decision
     override = await _use_override(session, actor, customer_id, decision.amount, reference, now)
     if override is None:
