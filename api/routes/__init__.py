@@ -11,9 +11,11 @@ from api.routes.customers import CustomerController
 from api.routes.engineers import EngineerController
 from api.routes.entitlements import check_entitlement
 from api.routes.equipment import CounterController, EquipmentController
+from api.routes.job_templates import JobTemplateController
 from api.routes.products import ProductController
 from api.routes.service_contracts import ServiceContractController
 from api.routes.service_levels import CoverageCalendarController, ServiceLevelController
+from api.routes.service_requests import ServiceRequestController
 from api.routes.sites import SiteController
 from api.routes.system import health, landing, ready
 from api.routes.users import UserController
@@ -23,6 +25,7 @@ from api.routes.warranties import (
     WarrantyController,
     WarrantyTermController,
 )
+from api.routes.work_orders import WorkOrderController
 
 ROUTE_HANDLERS: list[Any] = [
     health,
@@ -47,4 +50,7 @@ ROUTE_HANDLERS: list[Any] = [
     CreditController,
     check_entitlement,
     ServiceContractController,
+    ServiceRequestController,
+    JobTemplateController,
+    WorkOrderController,
 ]
