@@ -18,7 +18,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> AsyncIterator[AsyncSession]:
-    factory = state.read_sessions if request.method in SAFE_METHODS else state.sessions
+    # A POST that only reads (e.g. the entitlement check) marks itself opt={"read_only": True}.
+    read_only = request.method in SAFE_METHODS or request.route_handler.opt.get("read_only", False)
+    factory = state.read_sessions if read_only else state.sessions
     async with factory() as session:
         try:
             yield session

@@ -11,8 +11,17 @@ from litestar.params import JSONBody
 from api.deps import DbSession
 from api.schemas.entitlements import DecisionOut, decision_out
 from api.security import STAFF, allow
+
+
 from core.auth import Principal, Role
 from service_mgmt.services.entitlement_check import EntitlementQuery, run_entitlement_check
+
+
+def allow_read_only(*roles: Any) -> dict[str, Any]:
+    """Role guard plus a read-only session: the check changes nothing."""
+    kwargs = allow(*roles)
+    kwargs["opt"] = {**kwargs["opt"], "read_only": True}
+    return kwargs
 
 
 @post(
@@ -20,7 +29,7 @@ from service_mgmt.services.entitlement_check import EntitlementQuery, run_entitl
     tags=["entitlements"],
     summary="Which warranty or contract line covers this work, with SLA due times and every candidate's reason",
     status_code=200,
-    **allow(STAFF, Role.CUSTOMER),
+    **allow_read_only(STAFF, Role.CUSTOMER),
 )
 async def check_entitlement(
     db_session: DbSession, request: Request[Principal, Any, Any], data: JSONBody[EntitlementQuery]
