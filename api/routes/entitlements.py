@@ -11,8 +11,6 @@ from litestar.params import JSONBody
 from api.deps import DbSession
 from api.schemas.entitlements import DecisionOut, decision_out
 from api.security import STAFF, allow
-
-
 from core.auth import Principal, Role
 from service_mgmt.services.entitlement_check import EntitlementQuery, run_entitlement_check
 
