@@ -19,10 +19,9 @@ from contracts.models import ContractNotice, ServiceContract
 from contracts.services.service_contracts import ContractTransition, renew, transition_contract
 from core import audit
 from core.auth import SYSTEM
-from core.clock import Clock, SystemClock
+from core.clock import SYSTEM_CLOCK, Clock
 
 RENEWAL_REMINDER = "renewal_reminder"
-SYSTEM_CLOCK: Clock = SystemClock()
 
 
 @dataclass(frozen=True, slots=True)

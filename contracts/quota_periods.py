@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 
 from contracts.choices import QuotaPeriod
 
 
+# Pure, and relativedelta is slow; many lines share a start date and a day.
+@lru_cache(maxsize=4096)
 def period_start(period: QuotaPeriod, contract_start: dt.date, day: dt.date) -> dt.date:
     """The first day of the quota period containing `day`.
 

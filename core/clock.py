@@ -28,3 +28,7 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> None:
         self._at += delta
+
+
+# The default for services' `clock=` parameters; tests pass a FixedClock instead.
+SYSTEM_CLOCK: Clock = SystemClock()

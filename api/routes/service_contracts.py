@@ -27,12 +27,12 @@ from contracts.choices import ContractStatus
 from contracts.services import contract_lines as lines
 from contracts.services import service_contracts as service
 from core.auth import Principal, Role
-from core.clock import Clock, SystemClock
+from core.clock import SYSTEM_CLOCK, Clock
 from service_mgmt.services.visibility import visible_customer_ids
 
 WRITERS = {Role.ADMIN, Role.CONTRACT_ADMIN}
 READERS = STAFF | {Role.CUSTOMER}
-CLOCK: Clock = SystemClock()
+CLOCK: Clock = SYSTEM_CLOCK
 
 
 def _today() -> dt.date:

@@ -20,7 +20,7 @@ from api.schemas.service_requests import (
 from api.security import STAFF, allow
 from contracts.choices import Priority
 from core.auth import Principal, Role
-from core.clock import Clock, SystemClock
+from core.clock import SYSTEM_CLOCK, Clock
 from service_mgmt.choices import RequestStatus
 from service_mgmt.services import request_lifecycle as lifecycle
 from service_mgmt.services import service_requests as service
@@ -30,7 +30,7 @@ from service_mgmt.services import service_requests as service
 LOGGERS = {Role.ADMIN, Role.AGENT, Role.CUSTOMER}
 TRIAGERS = {Role.ADMIN, Role.AGENT}
 READERS = STAFF | {Role.CUSTOMER}
-CLOCK: Clock = SystemClock()
+CLOCK: Clock = SYSTEM_CLOCK
 
 Caller = Request[Principal, Any, Any]
 

@@ -9,10 +9,8 @@ calendar that cannot be built would only fail later, inside an SLA due-time comp
 from __future__ import annotations
 
 import datetime as dt
-import re
-from functools import cache
-from itertools import pairwise
-from typing import Annotated, Any, NoReturn
+from functools import cache, lru_cache
+from typing import Annotated, Any
 from uuid import UUID
 
 import holidays
@@ -31,6 +29,7 @@ from core.errors import Conflict, Invalid, NotFound
 from core.fields import CountryCode, Name, Version
 from core.listing import Page, PageRequest, paginate
 from core.time_zones import checked_zone
+from core.weekly_hours import WeeklyFields, sorted_entries
 
 RecordCode = Annotated[
     str,
@@ -86,7 +85,6 @@ SORTABLE = {
     "created_at": CoverageCalendarRecord.created_at,
 }
 
-_CLOCK = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 # Names the zoneinfo directory holds that are not IANA zones anyone works in.
 # --- reading ------------------------------------------------------------------------------
 
@@ -115,12 +113,31 @@ async def list_calendars(session: AsyncSession, q: str | None, page: PageRequest
 
 def to_calendar(record: CoverageCalendarRecord, fallback_time_zone: str) -> CoverageCalendar:
     """The rule-level calendar; `fallback_time_zone` (the site's zone) applies when the record has none."""
+    return calendar_from(
+        record.time_zone or fallback_time_zone,
+        tuple((int(w["weekday"]), str(w["start"]), str(w["end"])) for w in record.windows),
+        record.holiday_country,
+        record.holiday_subdivision,
+        tuple(record.closures),
+    )
+
+
+# Keyed by the whole content, so a changed calendar is simply another key: building one
+# (parsing its windows, checking its zone) is a good part of an entitlement check's CPU time.
+@lru_cache(maxsize=1024)
+def calendar_from(
+    time_zone: str,
+    windows: tuple[tuple[int, str, str], ...],
+    country: str | None,
+    subdivision: str | None,
+    closures: tuple[str, ...],
+) -> CoverageCalendar:
     return CoverageCalendar(
-        time_zone=record.time_zone or fallback_time_zone,
-        windows=tuple(WorkingWindow.of(int(w["weekday"]), str(w["start"]), str(w["end"])) for w in record.windows),
-        holiday_country=record.holiday_country,
-        holiday_subdivision=record.holiday_subdivision,
-        closures=frozenset(dt.date.fromisoformat(day) for day in record.closures),
+        time_zone=time_zone,
+        windows=tuple(WorkingWindow.of(*window) for window in windows),
+        holiday_country=country,
+        holiday_subdivision=subdivision,
+        closures=frozenset(dt.date.fromisoformat(day) for day in closures),
     )
 
 
@@ -226,48 +243,16 @@ def _check_holiday_region(country: str | None, subdivision: str | None) -> None:
         )
 
 
+_WINDOWS = WeeklyFields(list_name="windows", start="start", end="end", code=Code.INVALID_CALENDAR)
+
+
 def checked_windows(windows: list[CalendarWindow]) -> list[dict[str, Any]]:
     """The windows as stored (sorted by weekday and start), after checking each and their overlaps."""
     if not windows:
         # A calendar with no working time would never let an SLA clock reach its target.
         raise Invalid(Code.INVALID_CALENDAR, "a calendar needs at least one working window", field="windows")
-    spans = [(_weekday(window, index), *_span(window, index), index) for index, window in enumerate(windows)]
-    spans.sort()
-    for previous, current in pairwise(spans):
-        if previous[0] == current[0] and current[1] < previous[2]:
-            _refuse(current[3], "start", f"overlaps windows[{previous[3]}] on weekday {current[0]}")
-    return [
-        {"weekday": weekday, "start": windows[index].start, "end": windows[index].end}
-        for weekday, _start, _end, index in spans
-    ]
-
-
-def _weekday(window: CalendarWindow, index: int) -> int:
-    if not 0 <= window.weekday <= 6:
-        _refuse(index, "weekday", "must be 0 (Monday) to 6 (Sunday)")
-    return window.weekday
-
-
-def _span(window: CalendarWindow, index: int) -> tuple[int, int]:
-    start = _minutes(window.start, index, "start", allow_midnight_end=False)
-    end = _minutes(window.end, index, "end", allow_midnight_end=True)
-    if end <= start:
-        _refuse(index, "end", f"{window.end} must be after start {window.start}")
-    return start, end
-
-
-def _minutes(value: str, index: int, part: str, *, allow_midnight_end: bool) -> int:
-    if allow_midnight_end and value == "24:00":
-        return 24 * 60
-    match = _CLOCK.match(value)
-    if match is None:
-        _refuse(index, part, f"{value!r} is not a time HH:MM" + (" (or 24:00)" if allow_midnight_end else ""))
-    return int(match.group(1)) * 60 + int(match.group(2))
-
-
-def _refuse(index: int, part: str, problem: str) -> NoReturn:
-    field = f"windows[{index}].{part}"
-    raise Invalid(Code.INVALID_CALENDAR, f"{field}: {problem}", field=field)
+    order = sorted_entries([(w.weekday, w.start, w.end) for w in windows], _WINDOWS)
+    return [{"weekday": windows[i].weekday, "start": windows[i].start, "end": windows[i].end} for i in order]
 
 
 def _stored_closures(days: list[dt.date]) -> list[str]:

@@ -44,13 +44,12 @@ from contracts.errors import Code
 from contracts.models import CreditAccount, CreditOverride
 from core import audit
 from core.auth import Principal, Role
-from core.clock import Clock, SystemClock
+from core.clock import SYSTEM_CLOCK, Clock
 from core.editing import apply, check_version, sent_fields
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.fields import CurrencyCode, Version
 from core.listing import Page, PageRequest, paginate
 
-SYSTEM_CLOCK = SystemClock()
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)

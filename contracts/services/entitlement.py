@@ -16,7 +16,6 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -50,7 +49,8 @@ from contracts.models import (
     WarrantyTerm,
 )
 from contracts.quota_periods import period_start
-from core.calendars import CoverageCalendar, WorkingWindow
+from contracts.services.calendars import calendar_from
+from core.calendars import CoverageCalendar
 
 # The current quota period of a yearly or monthly quota started less than this before the day
 # of the request; a term quota's (and a not yet started contract's) period starts with the contract.
@@ -245,37 +245,13 @@ class _Levels:
         return self.built[row.level_id]
 
     def _calendar(self, row: Any) -> CoverageCalendar:
-        return _calendar(
+        return calendar_from(
             row.calendar_time_zone or self.time_zone,
             tuple((int(w["weekday"]), str(w["start"]), str(w["end"])) for w in row.windows),
             row.holiday_country,
             row.holiday_subdivision,
             tuple(row.closures),
         )
-
-
-# Keyed by the whole content, so a changed calendar is simply another key: building one
-# (parsing and checking its windows and zone) is a good part of a check's own CPU time.
-@lru_cache(maxsize=1024)
-def _calendar(
-    time_zone: str,
-    windows: tuple[tuple[int, str, str], ...],
-    country: str | None,
-    subdivision: str | None,
-    closures: tuple[str, ...],
-) -> CoverageCalendar:
-    """As contracts.services.calendars.to_calendar, from joined columns rather than a record."""
-    return CoverageCalendar(
-        time_zone=time_zone,
-        windows=tuple(WorkingWindow.of(*window) for window in windows),
-        holiday_country=country,
-        holiday_subdivision=subdivision,
-        closures=frozenset(dt.date.fromisoformat(day) for day in closures),
-    )
-
-
-# Pure, and its relativedelta arithmetic is slow; many lines share a start date and a day.
-_period_start = lru_cache(maxsize=4096)(period_start)
 
 
 async def _warranties(
@@ -328,7 +304,7 @@ def _line_facts(rows: Sequence[Any], listing: frozenset[UUID], day: dt.date, lev
     line = rows[0]
     used = [Decimal(0), Decimal(0), Decimal(0)]
     if _has_quota(line):
-        current = _period_start(QuotaPeriod(line.quota_period), line.starts_on, day)
+        current = period_start(QuotaPeriod(line.quota_period), line.starts_on, day)
         for row in rows:
             if row.used_in == current:
                 used[0] += row.used_visits

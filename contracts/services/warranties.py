@@ -32,13 +32,12 @@ from contracts.models import ProductWarrantyTerm, ServiceLevel, Warranty, Warran
 from contracts.services.calendars import RecordCode
 from core import audit
 from core.auth import Principal
-from core.clock import Clock, SystemClock
+from core.clock import SYSTEM_CLOCK, Clock
 from core.editing import apply, check_version, sent_fields
 from core.errors import Conflict, Invalid, NotFound
 from core.fields import Name, Version
 from core.listing import Page, PageRequest, paginate
 
-SYSTEM_CLOCK = SystemClock()
 HUNDRED = Decimal(100)
 # counter_units and counter limits are NUMERIC(18, 3)
 MAX_COUNTER = Decimal("999999999999999.999")

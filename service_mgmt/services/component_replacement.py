@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.auth import Principal
-from core.clock import Clock
+from core.clock import SYSTEM_CLOCK, Clock
 from core.errors import Conflict, DomainError, IllegalTransition, Invalid
 from core.fields import ShortText
 from service_mgmt.choices import EquipmentEventKind, EquipmentStatus
@@ -23,7 +23,6 @@ from service_mgmt.errors import Code
 from service_mgmt.models import Equipment
 from service_mgmt.services.equipment import (
     STATUS_TRANSITIONS,
-    SYSTEM_CLOCK,
     EquipmentCreate,
     SerialNumber,
     add_event,

@@ -23,14 +23,14 @@ from sqlalchemy.orm import aliased
 
 from core import audit
 from core.auth import Principal
-from core.clock import Clock
+from core.clock import SYSTEM_CLOCK, Clock
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.fields import ShortText
 from core.listing import Page, PageRequest, paginate
 from service_mgmt.choices import ReadingKind, ReadingSource
 from service_mgmt.errors import Code
 from service_mgmt.models import Counter, CounterReading
-from service_mgmt.services.equipment import SYSTEM_CLOCK, get_equipment
+from service_mgmt.services.equipment import get_equipment
 
 CounterName = Annotated[str, Meta(min_length=1, max_length=60, description="e.g. 'operating hours'")]
 CounterUnit = Annotated[str, Meta(min_length=1, max_length=20, description="e.g. 'h', 'pages', 'cycles'")]

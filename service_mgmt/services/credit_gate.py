@@ -24,12 +24,11 @@ from contracts.credit_rule import CreditDecision, CreditOutcome, CreditReason
 from contracts.models import CreditAccount
 from contracts.services.credit import run_credit_check
 from core.auth import Principal
-from core.clock import Clock, SystemClock
+from core.clock import SYSTEM_CLOCK, Clock
 from core.errors import Conflict
 from service_mgmt.errors import Code
 from service_mgmt.models import WorkOrder
 
-SYSTEM_CLOCK: Clock = SystemClock()
 # The currency of a check for a customer without a credit account. Such a check fails for any
 # amount above 0 (no account, no credit) whatever the currency; an override for it has to be
 # approved in this currency.

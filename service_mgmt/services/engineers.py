@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.auth import Principal, Role
-from core.clock import Clock, SystemClock
+from core.clock import SYSTEM_CLOCK, Clock
 from core.editing import apply, check_version, sent_fields
 from core.errors import Conflict, Invalid, NotFound
 from core.fields import CurrencyCode, Email, Latitude, Longitude, Name, Phone, Version
@@ -133,7 +133,6 @@ class EngineerView:
 
 NESTED = frozenset({"skills", "certifications", "working_hours"})
 SORTABLE = {"number": Engineer.number, "name": Engineer.name}
-SYSTEM_CLOCK: Clock = SystemClock()
 
 
 def engineer_zone(name: str, field: str = "time_zone") -> ZoneInfo:

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.services.warranties import grant_default_warranty
 from core import audit
 from core.auth import Principal
-from core.clock import Clock, SystemClock
+from core.clock import SYSTEM_CLOCK, Clock
 from core.editing import apply, check_version, sent_fields
 from core.errors import Conflict, IllegalTransition, Invalid, NotFound
 from core.fields import LongText, ShortText, Version
@@ -37,7 +37,6 @@ SerialNumber = Annotated[
 ]
 Position = Annotated[str, Meta(min_length=1, max_length=80, description="slot in the parent, e.g. 'PSU-2'")]
 
-SYSTEM_CLOCK: Clock = SystemClock()
 
 # A component tree deeper than this is a data error, not a machine; it also bounds the CTE.
 MAX_TREE_DEPTH = 32

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.choices import ServiceType
 from core import audit
 from core.auth import Principal
-from core.clock import Clock, SystemClock
+from core.clock import SYSTEM_CLOCK, Clock
 from core.editing import apply, check_version, sent_fields
 from core.errors import Conflict, Invalid, NotFound
 from core.fields import Name, Version
@@ -45,7 +45,6 @@ Quantity = Annotated[Decimal, Meta(description='a decimal above 0 with at most 3
 
 QUANTITY_SCALE = Decimal("0.001")
 QUANTITY_LIMIT = Decimal(10) ** 9  # Numeric(12, 3)
-SYSTEM_CLOCK: Clock = SystemClock()
 
 
 class SkillRequirement(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

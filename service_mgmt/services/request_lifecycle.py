@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.auth import Principal
-from core.clock import Clock, SystemClock
+from core.clock import SYSTEM_CLOCK, Clock
 from core.editing import check_version
 from core.errors import Conflict, IllegalTransition, Invalid
 from core.fields import LongText, Version
@@ -42,8 +42,6 @@ from service_mgmt.services.service_requests import (
     get_request,
     record_event,
 )
-
-SYSTEM_CLOCK = SystemClock()
 
 
 class Transition(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

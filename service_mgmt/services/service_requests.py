@@ -47,7 +47,7 @@ from contracts.models import ContractLine, CreditAccount, ServiceLevel, ServiceL
 from contracts.services.credit import run_credit_check
 from core import audit
 from core.auth import Principal
-from core.clock import Clock, SystemClock
+from core.clock import SYSTEM_CLOCK, Clock
 from core.editing import apply, check_version, sent_fields
 from core.errors import Conflict, Invalid, NotFound
 from core.fields import Money, Version
@@ -59,7 +59,6 @@ from service_mgmt.models import Contact, Customer, Equipment, Product, ServiceRe
 from service_mgmt.services.entitlement_check import EntitlementQuery, run_entitlement_check
 from service_mgmt.services.visibility import visible_customer_ids
 
-SYSTEM_CLOCK = SystemClock()
 LABOUR_SKU = "SVC-LABOUR"
 ESTIMATED_LABOUR_HOURS = Decimal(2)
 DEFAULT_CURRENCY = "EUR"

@@ -8,9 +8,7 @@ not overlap, each closing after it opens (overnight hours are split at midnight,
 
 from __future__ import annotations
 
-import re
-from itertools import pairwise
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
@@ -27,6 +25,7 @@ from core.errors import Conflict, Invalid, NotFound
 from core.fields import CountryCode, Latitude, Longitude, LongText, Name, SubdivisionCode, Version
 from core.listing import Page, PageRequest, paginate
 from core.time_zones import checked_zone
+from core.weekly_hours import WeeklyFields, sorted_entries
 from service_mgmt.errors import Code
 from service_mgmt.models import Customer, Equipment, EquipmentEvent, Site
 from service_mgmt.services.visibility import can_see_customer, visible_customer_ids
@@ -87,8 +86,6 @@ class SiteFilter(msgspec.Struct, kw_only=True):
 
 
 SORTABLE = {"name": Site.name, "city": Site.city, "country": Site.country, "created_at": Site.created_at}
-
-_CLOCK = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 
 
 # Names the zoneinfo directory holds that are not IANA zones a site can be in.
@@ -194,45 +191,13 @@ def check_time_zone(name: str) -> None:
     checked_zone(name)
 
 
+_OPENING_HOURS = WeeklyFields(list_name="opening_hours", start="opens", end="closes", code=Code.INVALID_OPENING_HOURS)
+
+
 def checked_opening_hours(entries: list[OpeningHours]) -> list[dict[str, Any]]:
     """The entries as stored (sorted by weekday and time), after checking each and their overlaps."""
-    spans = [(_weekday(entry, index), *_interval(entry, index), index) for index, entry in enumerate(entries)]
-    spans.sort()
-    for previous, current in pairwise(spans):
-        if previous[0] == current[0] and current[1] < previous[2]:
-            _refuse(current[3], "opens", f"overlaps opening_hours[{previous[3]}] on weekday {current[0]}")
-    return [
-        {"weekday": weekday, "opens": entries[index].opens, "closes": entries[index].closes}
-        for weekday, _opens, _closes, index in spans
-    ]
-
-
-def _weekday(entry: OpeningHours, index: int) -> int:
-    if not 0 <= entry.weekday <= 6:
-        _refuse(index, "weekday", "must be 0 (Monday) to 6 (Sunday)")
-    return entry.weekday
-
-
-def _interval(entry: OpeningHours, index: int) -> tuple[int, int]:
-    opens = _minutes(entry.opens, index, "opens", allow_midnight_end=False)
-    closes = _minutes(entry.closes, index, "closes", allow_midnight_end=True)
-    if closes <= opens:
-        _refuse(index, "closes", f"{entry.closes} must be after opens {entry.opens}")
-    return opens, closes
-
-
-def _minutes(value: str, index: int, part: str, *, allow_midnight_end: bool) -> int:
-    if allow_midnight_end and value == "24:00":
-        return 24 * 60
-    match = _CLOCK.match(value)
-    if match is None:
-        _refuse(index, part, f"{value!r} is not a time HH:MM")
-    return int(match.group(1)) * 60 + int(match.group(2))
-
-
-def _refuse(index: int, part: str, problem: str) -> NoReturn:
-    field = f"opening_hours[{index}].{part}"
-    raise Invalid(Code.INVALID_OPENING_HOURS, f"{field}: {problem}", field=field)
+    order = sorted_entries([(e.weekday, e.opens, e.closes) for e in entries], _OPENING_HOURS)
+    return [{"weekday": entries[i].weekday, "opens": entries[i].opens, "closes": entries[i].closes} for i in order]
 
 
 def _check_coordinates(site: Site) -> None:

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.choices import Priority
 from core import audit
 from core.auth import Principal
-from core.clock import Clock, SystemClock
+from core.clock import SYSTEM_CLOCK, Clock
 from core.editing import apply, check_version, sent_fields
 from core.errors import Conflict, Invalid, NotFound
 from core.fields import Name, Version
@@ -63,7 +63,6 @@ from service_mgmt.services.work_orders import (
     windows_json,
 )
 
-SYSTEM_CLOCK: Clock = SystemClock()
 ASSIGNABLE = TASKS_EDITABLE | {WorkOrderStatus.SCHEDULED}
 TaskIds = Annotated[list[UUID], Meta(max_length=50)]
 

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.choices import Priority, ServiceType
 from core import audit
 from core.auth import Principal, Role
-from core.clock import Clock, SystemClock
+from core.clock import SYSTEM_CLOCK, Clock
 from core.editing import apply, check_version, sent_fields
 from core.errors import Conflict, Forbidden, IllegalTransition, Invalid, NotFound
 from core.fields import LongText, Money, Name, ShortText, Version
@@ -71,7 +71,6 @@ from service_mgmt.services.visibility import visible_customer_ids
 
 AwareDateTime = Annotated[dt.datetime, Meta(tz=True, description="with a UTC offset, e.g. 2026-03-03T08:00:00Z")]
 
-SYSTEM_CLOCK: Clock = SystemClock()
 DEFAULT_TASK_MINUTES = 60
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
