@@ -8,9 +8,12 @@ from sqlalchemy import MetaData
 def load_metadata() -> MetaData:
     import contracts.models  # noqa: F401
     import core.audit
+    import core.documents
+    import core.idempotency
     import core.job_runs
     import core.login_throttle
-    import core.numbering  # noqa: F401
+    import core.numbering
+    import core.outbox  # noqa: F401
     import service_mgmt.models  # noqa: F401
     from core.db import metadata
 

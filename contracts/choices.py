@@ -94,3 +94,26 @@ class Reason(StrEnum):
     TYPE_EXCLUDED = "type_excluded"
     QUOTA_EXHAUSTED = "quota_exhausted"
     COUNTER_LIMIT_REACHED = "counter_limit_reached"
+
+
+class BillableSource(StrEnum):
+    """Where a billable item comes from; billing traces each invoice line back to it."""
+
+    WORK_ORDER = "work_order"
+    REPAIR_ORDER = "repair_order"
+    INSPECTION_FEE = "inspection_fee"
+    ADVANCE_EXCHANGE = "advance_exchange"
+
+
+class BillableKind(StrEnum):
+    LABOUR = "labour"
+    TRAVEL = "travel"
+    PARTS = "parts"
+    EXPENSE = "expense"
+    FEE = "fee"
+
+
+class BillableStatus(StrEnum):
+    OPEN = "open"  # waiting for the next billing run
+    BILLED = "billed"
+    VOID = "void"

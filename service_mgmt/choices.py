@@ -128,3 +128,28 @@ class TaskStatus(StrEnum):
     ON_SITE = "on_site"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
+
+
+class TimeEntryKind(StrEnum):
+    TRAVEL = "travel"
+    WORK = "work"
+
+
+class KnowledgeKind(StrEnum):
+    SYMPTOM = "symptom"
+    RESOLUTION = "resolution"
+
+
+class PmTrigger(StrEnum):
+    TIME = "time"
+    COUNTER = "counter"
+
+
+class SlaTarget(StrEnum):
+    RESPONSE = "response"
+    RESOLUTION = "resolution"
+
+
+class SlaStage(StrEnum):
+    WARNING = "warning"
+    BREACH = "breach"

@@ -1,5 +1,6 @@
 """ORM models of the contracts domain."""
 
+from contracts.models.billable_items import BillableItem
 from contracts.models.credit import CreditAccount, CreditOverride
 from contracts.models.service_contracts import (
     ContractLine,
@@ -12,6 +13,7 @@ from contracts.models.service_levels import CoverageCalendarRecord, ServiceLevel
 from contracts.models.warranties import ProductWarrantyTerm, Warranty, WarrantyTerm
 
 __all__ = [
+    "BillableItem",
     "ContractLine",
     "ContractLineEquipment",
     "ContractNotice",
