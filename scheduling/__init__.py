@@ -1,0 +1,97 @@
+"""The dispatch optimizer: a pure package (standard library and OR-Tools only; no database, no web).
+
+Design note
+-----------
+* In: a frozen ``Problem`` (``problem.py``) of engineers, tasks, a ``Policy`` (``policy.py``: weights
+  and which rules are hard; presets ``sla_first``, ``min_travel``, ``balanced``) and a
+  ``TravelProvider`` (``travel.py``; default haversine × detour ÷ speed). Times are integer seconds
+  from the horizon origin (day d = [d·86400, (d+1)·86400)), distances integer metres; locations are
+  float degrees, turned into integer matrices once per solve. Windows bound the *start* of service;
+  an SLA deadline bounds its *end*. Certifications are valid through a day index.
+* ``feasibility.check`` runs first: every task nobody can serve (skill/level, pin, no shift meets
+  its windows, certification on those days, crew size, capacity, dependencies) is left out with a
+  reason and never reaches the solver. The rules live one per function in ``eligibility.py``.
+* ``solver.solve(problem, params, stop, on_progress) -> Plan``: ``_routing.py`` is the only module
+  with OR-Tools index juggling. One vehicle per engineer shift; time dimension (cumul = service
+  start) with service + travel matrices (``RegisterTransitMatrix``, no Python callbacks); several
+  windows via ``RemoveInterval`` on the gaps; overtime as a soft upper bound on the route end;
+  skills/certifications/pins via ``VehicleVar.SetValues([-1, ...])``; disjunctions priced by
+  priority (P1 above all lower priorities together, pinned above every P1); soft SLA as a soft upper
+  bound (hard: cut from the start domain); capacity dimension only when demands exist; dependencies
+  and crews as CP constraints on cumul/active/vehicle vars (crew = one node per member, same start,
+  different vehicles, all or none); workload balance as a soft bound on a "work" dimension.
+  Lunch is an OR-Tools break interval (``SetBreakIntervalsOfVehicle`` with the service times as
+  visit transits): it lies inside its window and shift, never during a service, and never cuts a
+  drive short (the gap holding it is at least travel + break). The independent checker verifies
+  exactly that on every plan in the tests, since breaks have a bug trail upstream.
+  PARALLEL_CHEAPEST_INSERTION + GUIDED_LOCAL_SEARCH; ``stop`` is polled at each solution
+  (``FinishCurrentSearch``), ``on_progress`` gets (seconds, best objective) on each improvement.
+  The solver never answers "no plan": what the search leaves out gets "capacity/cost".
+* ``checker.check_plan`` is written apart from the solver and re-derives every hard rule.
+* ``insertion.InsertionIndex`` is the exact insertion evaluator (forward earliest / backward latest
+  starts per route, O(1) feasibility per position); ``explain.explain`` uses it for each
+  assignment's best alternative engineer and extra cost.
+"""
+
+from scheduling.checker import Violation, check_plan
+from scheduling.explain import Alternative, Explanation, explain
+from scheduling.feasibility import Feasibility, check
+from scheduling.insertion import Insertion, InsertionIndex
+from scheduling.plan import CostBreakdown, Kpis, Plan, Reason, Route, SolverStats, Unassigned, Visit
+from scheduling.policy import PRESETS, Policy, Priority, balanced, min_travel, policy_named, sla_first
+from scheduling.problem import (
+    DAY,
+    Engineer,
+    LunchBreak,
+    Pin,
+    Problem,
+    Shift,
+    SkillRequirement,
+    Task,
+    TimeWindow,
+)
+from scheduling.solver import SolveParams, solve
+from scheduling.travel import EuclideanTravel, HaversineTravel, Location, TravelMatrices, TravelProvider
+
+__all__ = [
+    "DAY",
+    "PRESETS",
+    "Alternative",
+    "CostBreakdown",
+    "Engineer",
+    "EuclideanTravel",
+    "Explanation",
+    "Feasibility",
+    "HaversineTravel",
+    "Insertion",
+    "InsertionIndex",
+    "Kpis",
+    "Location",
+    "LunchBreak",
+    "Pin",
+    "Plan",
+    "Policy",
+    "Priority",
+    "Problem",
+    "Reason",
+    "Route",
+    "Shift",
+    "SkillRequirement",
+    "SolveParams",
+    "SolverStats",
+    "Task",
+    "TimeWindow",
+    "TravelMatrices",
+    "TravelProvider",
+    "Unassigned",
+    "Violation",
+    "Visit",
+    "balanced",
+    "check",
+    "check_plan",
+    "explain",
+    "min_travel",
+    "policy_named",
+    "sla_first",
+    "solve",
+]

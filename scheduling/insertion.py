@@ -1,0 +1,367 @@
+"""Exact insertion of one task into a plan: every position of every engineer shift, ranked by added cost.
+
+The routes keep their order; times may move within their domains (windows, pins, dependencies on
+other routes as planned). Per route we precompute the earliest schedule (forward) and the latest
+feasible starts (backward), so feasibility at a position is O(1) (times the number of windows of the
+new task); the cost of a feasible position walks forward only while the push is not yet absorbed by
+waiting time. The lunch break stays in the gap where the plan put it: a gap with lunch turns an
+arrival ``x + travel`` into ``max(x + travel, lunch earliest) + lunch`` (travel may happen on either
+side of the break, as in the solver and the checker).
+
+Not covered (reported as no candidates): crew tasks. Costs counted: travel, lateness, overtime and
+territory mismatch; engineer cost rates and workload balance are not.
+"""
+
+from __future__ import annotations
+
+import itertools
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+
+from scheduling.eligibility import (
+    allowed_starts,
+    missing_certification,
+    missing_skill,
+    pinned_engineer_ok,
+    vehicles_of,
+)
+from scheduling.plan import Plan, Route
+from scheduling.policy import Policy
+from scheduling.problem import Engineer, LunchBreak, Problem, Shift, Task, TimeWindow
+from scheduling.travel import Location, legs_around
+
+NEVER = -(10**15)
+
+
+@dataclass(frozen=True, slots=True)
+class Insertion:
+    engineer_id: str
+    day: int
+    position: int  # index in the route's visits the new task takes
+    arrival: int
+    start: int
+    added_travel_seconds: int
+    added_travel_metres: int
+    late_seconds: int  # the new task's own lateness
+    added_overtime_seconds: int
+    cost: int  # the added objective under the problem's policy (travel, lateness, overtime, territory)
+
+
+class _Domain:
+    """Sorted disjoint start intervals with O(log w) 'earliest at or after' / 'latest at or before'."""
+
+    __slots__ = ("ends", "starts")
+
+    def __init__(self, windows: list[TimeWindow]) -> None:
+        self.starts = [w.start for w in windows]
+        self.ends = [w.end for w in windows]
+
+    def earliest(self, at: int) -> int | None:
+        i = bisect_left(self.ends, at)
+        if i == len(self.ends):
+            return None
+        return max(at, self.starts[i])
+
+    def latest(self, at: int) -> int | None:
+        i = bisect_right(self.starts, at) - 1
+        if i < 0:
+            return None
+        return min(at, self.ends[i])
+
+
+def _intersect(windows: list[TimeWindow], low: int, high: int) -> list[TimeWindow]:
+    return [TimeWindow(max(w.start, low), min(w.end, high)) for w in windows if max(w.start, low) <= min(w.end, high)]
+
+
+@dataclass(slots=True)
+class _Point:
+    """A point of a route: the start, a visit, or the end. ``duration`` is its service time."""
+
+    location: Location
+    duration: int
+    domain: _Domain
+    deadline: int | None = None
+    late_weight: int = 0
+
+
+@dataclass(slots=True)
+class _Route:
+    engineer: Engineer
+    shift: Shift
+    visits_ids: list[str]
+    points: list[_Point]  # start, visits..., end
+    legs: list[int]  # travel seconds from point i to point i + 1
+    legs_m: list[int]
+    lunch_gap: int | None
+    lunch: LunchBreak | None
+    es: list[int]  # earliest start of each point
+    ls: list[int]  # latest start of each point keeping the rest feasible
+    load: int
+
+    def lunch_window(self) -> tuple[int, int]:
+        assert self.lunch is not None
+        return self.lunch.window_on(self.shift.day)
+
+    def arrive(self, gap_has_lunch: bool, free_at: int, travel: int) -> int | None:
+        """Arrival at the next point leaving at ``free_at`` over a gap (None: lunch cannot fit)."""
+        if not gap_has_lunch:
+            return free_at + travel
+        assert self.lunch is not None
+        earliest, latest = self.lunch_window()
+        if max(free_at, earliest) + self.lunch.duration > latest:
+            return None
+        return max(free_at + travel, earliest) + self.lunch.duration
+
+    def latest_leave(self, gap_has_lunch: bool, arrive_by: int, travel: int) -> int:
+        """Latest time one may leave over a gap and still arrive by ``arrive_by``."""
+        if not gap_has_lunch:
+            return arrive_by - travel
+        assert self.lunch is not None
+        earliest, latest = self.lunch_window()
+        if earliest + self.lunch.duration > arrive_by:
+            return NEVER
+        return min(arrive_by - travel - self.lunch.duration, latest - self.lunch.duration)
+
+
+class InsertionIndex:
+    """Precomputed route timings of a plan; ``best(task)`` ranks every feasible insertion of a new task."""
+
+    def __init__(self, problem: Problem, plan: Plan) -> None:
+        self.problem = problem
+        self.policy: Policy = problem.policy
+        self.tasks = {t.id: t for t in problem.tasks}
+        starts: dict[str, int] = {}
+        ends: dict[str, int] = {}
+        for route in plan.routes:
+            for visit in route.visits:
+                starts[visit.task_id] = visit.start
+                ends[visit.task_id] = visit.end
+        self.plan_ends = ends
+        self.plan_starts = starts
+        self.dependents: dict[str, list[str]] = {}
+        for t in problem.tasks:
+            for dep in t.after:
+                self.dependents.setdefault(dep, []).append(t.id)
+        planned = {(r.engineer_id, r.shift_start): r for r in plan.routes}
+        self.routes: list[_Route] = []
+        for vehicle in vehicles_of(problem.engineers):
+            self.routes.append(
+                self._route(vehicle.engineer, vehicle.shift, planned.get((vehicle.engineer.id, vehicle.shift.start)))
+            )
+
+    # -- building ---------------------------------------------------------------------------------
+
+    def _route(self, engineer: Engineer, shift: Shift, route: Route | None) -> _Route:
+        horizon = _Domain([TimeWindow(shift.start, shift.end)])
+        end_domain = _Domain([TimeWindow(shift.start, shift.end + engineer.overtime_max)])
+        points = [_Point(engineer.start, 0, horizon)]
+        ids: list[str] = []
+        load = 0
+        for visit in route.visits if route is not None else ():
+            task = self.tasks[visit.task_id]
+            ids.append(task.id)
+            load += task.demand
+            points.append(self._visit_point(task, visit.start))
+        points.append(_Point(engineer.end_location, 0, end_domain))
+        legs, legs_m = [], []
+        for a, b in itertools.pairwise(points):
+            m = self.problem.travel.matrices([a.location, b.location])
+            legs.append(m.seconds[0][1])
+            legs_m.append(m.metres[0][1])
+        lunch, gap = self._lunch_gap(engineer, shift, route)
+        r = _Route(engineer, shift, ids, points, legs, legs_m, gap, lunch, [], [], load)
+        r.es = _forward(r)
+        r.ls = _backward(r)
+        return r
+
+    def _visit_point(self, task: Task, planned_start: int) -> _Point:
+        fixed = task.crew_size > 1 or (task.pin is not None and task.pin.start is not None)
+        if fixed:
+            windows = [TimeWindow(planned_start, planned_start)]
+        else:
+            windows = allowed_starts(task, self.problem.horizon_end, self.policy.sla_hard)
+            low = max((self.plan_ends.get(d, 0) for d in task.after), default=0)
+            high = min(
+                (
+                    self.plan_starts[d] - task.duration
+                    for d in self.dependents.get(task.id, ())
+                    if d in self.plan_starts
+                ),
+                default=10**12,
+            )
+            windows = _intersect(windows, low, high)
+        late = self.policy.lateness(task.priority) if not self.policy.sla_hard else 0
+        return _Point(task.location, task.duration, _Domain(windows), task.sla_deadline, late)
+
+    def _lunch_gap(self, engineer: Engineer, shift: Shift, route: Route | None) -> tuple[LunchBreak | None, int | None]:
+        lunch = engineer.lunch
+        if lunch is None:
+            return None, None
+        earliest, latest = lunch.window_on(shift.day)
+        if max(earliest, shift.start) + lunch.duration > min(latest, shift.end + engineer.overtime_max):
+            return None, None
+        if route is None or route.lunch_start is None or not route.visits:
+            return lunch, 0
+        for i, visit in enumerate(route.visits):
+            if route.lunch_start + lunch.duration <= visit.start:
+                return lunch, i  # the gap before visit i
+        return lunch, len(route.visits)
+
+    # -- querying ---------------------------------------------------------------------------------
+
+    def best(self, task: Task, limit: int = 10, exclude: frozenset[str] = frozenset()) -> list[Insertion]:
+        """The ``limit`` cheapest feasible insertions of ``task`` (engineers in ``exclude`` skipped)."""
+        if task.crew_size > 1 or any(d not in self.plan_ends for d in task.after):
+            return []
+        candidates = [r for r in self.routes if r.engineer.id not in exclude and self._qualified(r, task)]
+        if not candidates:
+            return []
+        locations = [p.location for r in candidates for p in r.points]
+        to_s, to_m, from_s, from_m = legs_around(self.problem.travel, task.location, locations)
+        out: list[Insertion] = []
+        offset = 0
+        for r in candidates:
+            n = len(r.points)
+            out += self._in_route(
+                r,
+                task,
+                to_s[offset : offset + n],
+                to_m[offset : offset + n],
+                from_s[offset : offset + n],
+                from_m[offset : offset + n],
+            )
+            offset += n
+        out.sort(key=lambda i: (i.cost, i.start, i.engineer_id))
+        return out[:limit]
+
+    def _qualified(self, r: _Route, task: Task) -> bool:
+        e = r.engineer
+        return (
+            missing_skill(e, task) is None
+            and missing_certification(e, task, r.shift.day) is None
+            and pinned_engineer_ok(task, e)
+            and (e.capacity is None or r.load + task.demand <= e.capacity)
+        )
+
+    def _domain_of(self, r: _Route, task: Task) -> _Domain:
+        windows = allowed_starts(task, self.problem.horizon_end, self.policy.sla_hard)
+        low = max([r.shift.start, *(self.plan_ends[d] for d in task.after)])
+        return _Domain(_intersect(windows, low, r.shift.end + r.engineer.overtime_max - task.duration))
+
+    def _in_route(
+        self, r: _Route, task: Task, to_s: list[int], to_m: list[int], from_s: list[int], from_m: list[int]
+    ) -> list[Insertion]:
+        domain = self._domain_of(r, task)
+        if not domain.starts:
+            return []
+        out: list[Insertion] = []
+        points = r.points
+        for gap in range(len(points) - 1):
+            # without lunch in this gap there is one way in; with it, the task goes before or after the break
+            options = [False] if r.lunch_gap != gap else [True, False]
+            for lunch_before in options:
+                lunch_after = r.lunch_gap == gap and not lunch_before
+                prev_free = r.es[gap] + points[gap].duration
+                arrival = r.arrive(lunch_before, prev_free, to_s[gap])
+                if arrival is None:
+                    continue
+                start = domain.earliest(arrival)
+                if start is None:
+                    continue
+                nxt = gap + 1
+                reach = r.arrive(lunch_after, start + task.duration, from_s[nxt])
+                if reach is None or reach > r.ls[nxt]:
+                    continue
+                out.append(self._priced(r, task, gap, start, arrival, reach, to_s, to_m, from_s, from_m))
+        return out
+
+    def _priced(
+        self,
+        r: _Route,
+        task: Task,
+        gap: int,
+        start: int,
+        arrival: int,
+        reach: int,
+        to_s: list[int],
+        to_m: list[int],
+        from_s: list[int],
+        from_m: list[int],
+    ) -> Insertion:
+        policy = self.policy
+        nxt = gap + 1
+        d_secs = to_s[gap] + from_s[nxt] - r.legs[gap]
+        d_metres = to_m[gap] + from_m[nxt] - r.legs_m[gap]
+        late = max(0, start + task.duration - task.sla_deadline) if task.sla_deadline is not None else 0
+        late_cost = late * (policy.lateness(task.priority) if not policy.sla_hard else 0)
+        # push the rest of the route forward until waiting absorbs the delay
+        downstream = 0
+        i, new_start = nxt, r.points[nxt].domain.earliest(reach)
+        assert new_start is not None  # reach <= ls[nxt] guarantees a start
+        while new_start > r.es[i]:
+            p = r.points[i]
+            if p.deadline is not None and p.late_weight:
+                old_late = max(0, r.es[i] + p.duration - p.deadline)
+                new_late = max(0, new_start + p.duration - p.deadline)
+                downstream += (new_late - old_late) * p.late_weight
+            if i == len(r.points) - 1:
+                break
+            arrive = r.arrive(r.lunch_gap == i, new_start + p.duration, r.legs[i])
+            assert arrive is not None
+            i += 1
+            nxt_start = r.points[i].domain.earliest(arrive)
+            assert nxt_start is not None
+            new_start = nxt_start
+        end_index = len(r.points) - 1
+        old_return = r.es[end_index]
+        new_return = new_start if i == end_index and new_start > old_return else old_return
+        overtime = max(0, new_return - r.shift.end) - max(0, old_return - r.shift.end)
+        mismatch = (
+            policy.territory_mismatch
+            if task.territory is not None and r.engineer.territory not in (None, task.territory)
+            else 0
+        )
+        cost = (
+            policy.travel_per_second * d_secs
+            + policy.travel_per_metre * d_metres
+            + late_cost
+            + downstream
+            + overtime * policy.overtime_per_second * r.engineer.overtime_rate
+            + mismatch
+        )
+        return Insertion(
+            engineer_id=r.engineer.id,
+            day=r.shift.day,
+            position=gap,
+            arrival=arrival,
+            start=start,
+            added_travel_seconds=d_secs,
+            added_travel_metres=d_metres,
+            late_seconds=late,
+            added_overtime_seconds=overtime,
+            cost=cost,
+        )
+
+
+def _forward(r: _Route) -> list[int]:
+    """Earliest start of every point, leaving at the shift start (NEVER where the plan is infeasible)."""
+    es = [r.points[0].domain.earliest(r.shift.start) or r.shift.start]
+    for i in range(1, len(r.points)):
+        prev = r.points[i - 1]
+        arrival = r.arrive(r.lunch_gap == i - 1, es[-1] + prev.duration, r.legs[i - 1])
+        start = r.points[i].domain.earliest(arrival) if arrival is not None else None
+        es.append(start if start is not None else -NEVER)
+    return es
+
+
+def _backward(r: _Route) -> list[int]:
+    """Latest start of every point such that everything after it still fits."""
+    n = len(r.points)
+    ls = [0] * n
+    ls[-1] = r.points[-1].domain.latest(10**12) or NEVER
+    for i in range(n - 2, -1, -1):
+        p = r.points[i]
+        leave = r.latest_leave(r.lunch_gap == i, ls[i + 1], r.legs[i])
+        latest = p.domain.latest(leave - p.duration) if leave > NEVER else None
+        ls[i] = latest if latest is not None else NEVER
+    return ls

@@ -1,0 +1,186 @@
+"""``solve(problem, params, stop, on_progress) -> Plan``: pre-check, route, and write the plan.
+
+Never answers "no plan": tasks the pre-check rejects carry its reason, tasks the search leaves out
+carry "capacity/cost" (or "dependency unscheduled"), and a failed search leaves every task out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from scheduling import _routing
+from scheduling.feasibility import Feasibility, check
+from scheduling.plan import CostBreakdown, Kpis, Plan, Reason, Route, SolverStats, Unassigned, Visit
+from scheduling.problem import Problem, Task
+from scheduling.travel import TravelMatrices
+
+Stop = Callable[[], bool]
+Progress = Callable[[float, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class SolveParams:
+    time_limit_seconds: float = 10.0
+    # measured better than PATH_CHEAPEST_ARC on time-windowed instances (see shared bench README)
+    first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    log_search: bool = False
+
+
+def solve(
+    problem: Problem,
+    params: SolveParams | None = None,
+    stop: Stop | None = None,
+    on_progress: Progress | None = None,
+) -> Plan:
+    params = params or SolveParams()
+    feasibility = check(problem)
+    if not feasibility.eligible or not feasibility.vehicles:
+        return _plan(problem, feasibility, None, [], SolverStats(status="nothing_to_solve"))
+    model = _routing.build(problem, feasibility)
+    raw = _routing.search(
+        model,
+        _routing.SearchParams(
+            time_limit_seconds=params.time_limit_seconds,
+            first_solution=params.first_solution,
+            metaheuristic=params.metaheuristic,
+            log_search=params.log_search,
+        ),
+        stop,
+        on_progress,
+    )
+    stats = SolverStats(
+        status=raw.status, objective=raw.objective, wall_seconds=raw.wall_seconds, progress=tuple(raw.progress)
+    )
+    return _plan(problem, feasibility, model, raw.routes or [], stats)
+
+
+def _plan(
+    problem: Problem,
+    feasibility: Feasibility,
+    model: _routing.Model | None,
+    raw_routes: list[_routing.RawRoute],
+    stats: SolverStats,
+) -> Plan:
+    routes = [_route(problem, model, raw) for raw in raw_routes] if model is not None else []
+    served = {v.task_id for r in routes for v in r.visits}
+    unassigned = list(feasibility.rejected)
+    for task in problem.tasks:
+        if task.id in feasibility.eligible and task.id not in served:
+            unassigned.append(_dropped(task, served))
+    order = {t.id: i for i, t in enumerate(problem.tasks)}
+    unassigned.sort(key=lambda u: order[u.task_id])
+    return Plan(
+        routes=tuple(routes),
+        unassigned=tuple(unassigned),
+        kpis=_kpis(problem, feasibility, routes, unassigned),
+        stats=stats,
+    )
+
+
+def _dropped(task: Task, served: set[str]) -> Unassigned:
+    missing = [d for d in task.after if d not in served]
+    if missing:
+        return Unassigned(
+            task.id, Reason.DEPENDENCY_UNSCHEDULED, f"waits for {', '.join(missing)}, which is not scheduled"
+        )
+    return Unassigned(
+        task.id,
+        Reason.CAPACITY_OR_COST,
+        "no room in any qualified engineer's shifts (time or load), or serving it costs more than leaving it out",
+    )
+
+
+def _route(problem: Problem, model: _routing.Model | None, raw: _routing.RawRoute) -> Route:
+    assert model is not None
+    policy = problem.policy
+    engineer = raw.vehicle.engineer
+    travel: TravelMatrices = model.travel
+    start_loc = model.nodes[model.manager.IndexToNode(model.routing.Start(raw.vehicle.index))].location
+    end_loc = model.nodes[model.manager.IndexToNode(model.routing.End(raw.vehicle.index))].location
+    locations = {n.task.id: n.location for n in model.nodes if n.task is not None}
+    lunch = engineer.lunch
+    visits: list[Visit] = []
+    prev_loc, prev_end = start_loc, raw.departure
+    for task, start in raw.stops:
+        loc = locations[task.id]
+        secs, metres = travel.seconds[prev_loc][loc], travel.metres[prev_loc][loc]
+        arrival = prev_end + secs
+        if lunch is not None and raw.lunch_start is not None and prev_end <= raw.lunch_start < arrival:
+            arrival = raw.lunch_start + lunch.duration + secs  # lunch before setting off
+        late = max(0, start + task.duration - task.sla_deadline) if task.sla_deadline is not None else 0
+        mismatch = (
+            policy.territory_mismatch
+            if task.territory is not None and engineer.territory is not None and task.territory != engineer.territory
+            else 0
+        )
+        cost = CostBreakdown(
+            travel=policy.travel_per_second * secs + policy.travel_per_metre * metres,
+            lateness=policy.lateness(task.priority) * late,
+            territory=mismatch,
+            travel_seconds=secs,
+            travel_metres=metres,
+            late_seconds=late,
+        )
+        visits.append(Visit(task.id, arrival, start, start + task.duration, secs, metres, late, cost))
+        prev_loc, prev_end = loc, start + task.duration
+    back_secs, back_metres = travel.seconds[prev_loc][end_loc], travel.metres[prev_loc][end_loc]
+    overtime = max(0, raw.return_at - raw.vehicle.shift.end)
+    if overtime and visits:
+        # the last visit is what pushed the day past its end
+        last = visits[-1]
+        cost = last.cost
+        visits[-1] = Visit(
+            last.task_id,
+            last.arrival,
+            last.start,
+            last.end,
+            last.travel_seconds,
+            last.travel_metres,
+            last.late_seconds,
+            CostBreakdown(
+                travel=cost.travel,
+                lateness=cost.lateness,
+                overtime=overtime * policy.overtime_per_second * engineer.overtime_rate,
+                territory=cost.territory,
+                travel_seconds=cost.travel_seconds,
+                travel_metres=cost.travel_metres,
+                late_seconds=cost.late_seconds,
+                overtime_seconds=overtime,
+            ),
+        )
+    return Route(
+        engineer_id=engineer.id,
+        day=raw.vehicle.shift.day,
+        shift_start=raw.vehicle.shift.start,
+        shift_end=raw.vehicle.shift.end,
+        departure=raw.departure,
+        return_at=raw.return_at,
+        visits=tuple(visits),
+        lunch_start=raw.lunch_start,
+        lunch_duration=lunch.duration if lunch is not None and raw.lunch_start is not None else 0,
+        return_travel_seconds=back_secs,
+        return_travel_metres=back_metres,
+    )
+
+
+def _kpis(problem: Problem, feasibility: Feasibility, routes: list[Route], unassigned: list[Unassigned]) -> Kpis:
+    service = sum(v.end - v.start for r in routes for v in r.visits)
+    shift_seconds = sum(v.shift.end - v.shift.start for v in feasibility.vehicles)
+    late_tasks = {v.task_id for r in routes for v in r.visits if v.late_seconds > 0}
+    by_priority: dict[int, int] = {}
+    for u in unassigned:
+        priority = int(problem.task(u.task_id).priority)
+        by_priority[priority] = by_priority.get(priority, 0) + 1
+    return Kpis(
+        travel_seconds=sum(r.travel_seconds for r in routes),
+        travel_metres=sum(r.travel_metres for r in routes),
+        service_seconds=service,
+        shift_seconds=shift_seconds,
+        utilization=service / shift_seconds if shift_seconds else 0.0,
+        tasks_assigned=len({v.task_id for r in routes for v in r.visits}),
+        tasks_late=len(late_tasks),
+        overtime_seconds=sum(r.overtime_seconds for r in routes),
+        unassigned_by_priority=by_priority,
+    )
