@@ -23,6 +23,8 @@ from api.routes import ROUTE_HANDLERS
 from api.security import build_jwt_auth
 from core.db import create_engine, create_session_factory, read_only
 from core.settings import Settings, load_settings
+from service_mgmt.dispatch.runs import Dispatcher
+from service_mgmt.dispatch.solver_pool import SolverPool
 
 log = logging.getLogger("service_mgmt")
 
@@ -37,9 +39,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.engine = engine
         app.state.sessions = create_session_factory(engine)
         app.state.read_sessions = create_session_factory(read_only(engine))
+        # h8: dispatch runs solve in a process pool owned by the app (started on first use)
+        app.state.dispatcher = Dispatcher(app.state.sessions, SolverPool(settings.dispatch_workers))
         try:
             yield
         finally:
+            await app.state.dispatcher.close()
             await engine.dispose()
 
     app = Litestar(

@@ -251,5 +251,28 @@ def jobs_run(job_id: str, today: Any) -> None:
     console.print(f"job {job_id} succeeded in {report.seconds:.3f} s: {report.result}")
 
 
+@main.group()
+def outbox() -> None:
+    """Messages waiting for delivery (e-mails, service reports); the worker sends them every 30 s."""
+
+
+@outbox.command("send")
+def outbox_send() -> None:
+    """Deliver the due messages now (SMTP_HOST must be set; without it nothing is sent)."""
+    from api.outbox_handlers import send_due_now
+
+    reports = asyncio.run(send_due_now(load_settings()))
+    if reports and reports[0].mail_disabled:
+        console.print(f"[yellow]mail is disabled (SMTP_HOST is not set): nothing sent, {reports[0].pending} pending[/]")
+        sys.exit(1)
+    sent, retried, failed = (sum(getattr(r, name) for r in reports) for name in ("sent", "retried", "failed"))
+    console.print(f"sent {sent}, retry later {retried}, failed {failed}")
+    for report in reports:
+        for error in report.errors:
+            console.print(f"  [red]{error}[/]")
+    if retried or failed:
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()

@@ -38,12 +38,16 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.idempotency import idempotency_jobs
+from api.outbox_handlers import outbox_job
 from contracts.jobs import ExpiryRun, expire_contracts, raise_renewal_reminders
 from core.db import create_engine, create_session_factory
 from core.job_runs import RunOrigin, scheduler_jobs
 from core.jobs import Cron, Every, JobContext, JobRegistry, JobSpec, Outcome, Runner, RunReport, Trigger, heartbeat
 from core.leader import Leadership, leadership
-from core.settings import DatabaseSettings, Settings
+from core.settings import DatabaseSettings, Settings, sla_warning_share
+from service_mgmt.jobs import pm_jobs
+from service_mgmt.sla_jobs import sla_jobs
 
 log = logging.getLogger("service_mgmt.worker")
 
@@ -113,6 +117,10 @@ def contract_jobs() -> list[JobSpec]:
 
 def job_registry(worker: WorkerSettings) -> JobRegistry:
     registry = JobRegistry().add(*contract_jobs())
+    registry.add(*sla_jobs(sla_warning_share()))  # h4: SLA monitoring, every 5 minutes
+    registry.add(outbox_job())  # h2: e-mails and service reports, every 30 s
+    registry.add(*idempotency_jobs())  # h1: forget Idempotency-Key answers after 30 days
+    registry.add(*pm_jobs())  # h3: preventive maintenance calls, daily
     if worker.heartbeat_seconds > 0:
         registry.add(heartbeat(dt.timedelta(seconds=worker.heartbeat_seconds)))
     return registry

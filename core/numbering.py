@@ -27,6 +27,9 @@ PREFIXES: dict[str, str] = {
     "service_request": "SR",
     "work_order": "WO",
     "contract": "SC",
+    "pm_plan": "PM",
+    "rma": "RMA",
+    "repair_order": "DR",
 }
 
 WIDTH = 6

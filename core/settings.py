@@ -44,11 +44,35 @@ class ServerSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MailSettings:
+    """Outgoing mail (h2: outbox dispatch). No SMTP_HOST means mail is disabled: the outbox
+    dispatcher then delivers nothing and messages wait, rather than failing against a
+    localhost:25 that a development machine rarely has."""
+
+    host: str | None = None
+    port: int = 25
+    sender: str = "service@localhost"
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False  # STARTTLS after connecting (port 587); implicit TLS is not offered
+    timeout_seconds: float = 30.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     documents_dir: Path = Path("var/documents")
+    mail: MailSettings = field(default_factory=MailSettings)
+    # The share of an SLA target's time after which the planner is warned (h4: SLA monitoring).
+    sla_warning_share: float = 0.75
+    # h8: processes that solve dispatch runs beside each web/worker process (DISPATCH_WORKERS)
+    dispatch_workers: int = 1
 
 
 def _flag(value: str | None, default: bool = False) -> bool:
@@ -103,4 +127,31 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             debug=_flag(env.get("DEBUG")),
         ),
         documents_dir=Path(env.get("DOCUMENTS_DIR", "var/documents")),
+        mail=load_mail_settings(env),
+        sla_warning_share=sla_warning_share(env),
+        dispatch_workers=int(env.get("DISPATCH_WORKERS", "1")),
+    )
+
+
+def sla_warning_share(env: Mapping[str, str] | None = None) -> float:
+    """SLA_WARNING_SHARE (default 0.75): warn the planner once this share of a target's time is used."""
+    env = os.environ if env is None else env
+    share = float(env.get("SLA_WARNING_SHARE", "0.75"))
+    if not 0 < share < 1:
+        raise RuntimeError(f"SLA_WARNING_SHARE must lie between 0 and 1 (exclusive), got {share}")
+    return share
+
+
+def load_mail_settings(env: Mapping[str, str] | None = None) -> MailSettings:
+    """SMTP_HOST (unset: mail disabled), SMTP_PORT (25), MAIL_FROM, SMTP_USERNAME, SMTP_PASSWORD,
+    SMTP_STARTTLS (false), SMTP_TIMEOUT_SECONDS (30)."""
+    env = os.environ if env is None else env
+    return MailSettings(
+        host=env.get("SMTP_HOST") or None,
+        port=int(env.get("SMTP_PORT", "25")),
+        sender=env.get("MAIL_FROM", "service@localhost"),
+        username=env.get("SMTP_USERNAME") or None,
+        password=env.get("SMTP_PASSWORD") or None,
+        starttls=_flag(env.get("SMTP_STARTTLS")),
+        timeout_seconds=float(env.get("SMTP_TIMEOUT_SECONDS", "30")),
     )

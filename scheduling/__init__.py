@@ -24,9 +24,16 @@ Design note
   visit transits): it lies inside its window and shift, never during a service, and never cuts a
   drive short (the gap holding it is at least travel + break). The independent checker verifies
   exactly that on every plan in the tests, since breaks have a bug trail upstream.
-  PARALLEL_CHEAPEST_INSERTION + GUIDED_LOCAL_SEARCH; ``stop`` is polled at each solution
+  Vehicles based at the same place share one start/end node (per-vehicle zero-distance depot nodes
+  stalled the first-solution heuristics at 250 vehicles), and matrices are built over distinct
+  locations. PARALLEL_CHEAPEST_INSERTION + GUIDED_LOCAL_SEARCH; ``stop`` is polled at each solution
   (``FinishCurrentSearch``), ``on_progress`` gets (seconds, best objective) on each improvement.
   The solver never answers "no plan": what the search leaves out gets "capacity/cost".
+* Large problems (``SolveParams.large_from`` tasks, default 300): the first solution and the local
+  search look only at near neighbours; when no rule couples routes (no dependencies, crews or
+  workload balance) the rest of the budget goes to ``decompose.improve``: groups of neighbouring
+  routes (~``part_size`` tasks) are re-solved as problems of their own, warm-started from the
+  current routes (``ReadAssignmentFromRoutes``), and kept when cheaper, so the total only drops.
 * ``checker.check_plan`` is written apart from the solver and re-derives every hard rule.
 * ``insertion.InsertionIndex`` is the exact insertion evaluator (forward earliest / backward latest
   starts per route, O(1) feasibility per position); ``explain.explain`` uses it for each

@@ -9,6 +9,7 @@ function of its own below, so a test can name the rule it covers.
 from __future__ import annotations
 
 import itertools
+import operator
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -93,22 +94,28 @@ def _nodes(
     problem: Problem, tasks: list[Task], vehicles: tuple[Vehicle, ...]
 ) -> tuple[list[Node], list[Location], list[int], list[int]]:
     nodes: list[Node] = []
-    locations: list[Location] = []
+    # distinct locations only: the travel matrices grow with their square, and engineers often share
+    # a depot (a benchmark's 250 vehicles) or tasks a site
+    distinct: dict[Location, int] = {}
+    # one start/end node per distinct place, shared by the vehicles based there (OR-Tools allows it):
+    # separate zero-distance depot nodes per vehicle make its first-solution heuristics try every
+    # other vehicle's depot first, which stalled PATH_CHEAPEST_ARC for minutes at 250 vehicles
+    depot_node: dict[Location, int] = {}
     start_of: dict[str, int] = {}
     end_of: dict[str, int] = {}
     for engineer in problem.engineers:
         for where, table in ((engineer.start, start_of), (engineer.end_location, end_of)):
-            table[engineer.id] = len(nodes)
-            nodes.append(Node(location=len(locations)))
-            locations.append(where)
+            if where not in depot_node:
+                depot_node[where] = len(nodes)
+                nodes.append(Node(location=distinct.setdefault(where, len(distinct))))
+            table[engineer.id] = depot_node[where]
     for task in tasks:
-        location = len(locations)
-        locations.append(task.location)
+        location = distinct.setdefault(task.location, len(distinct))
         for copy in range(task.crew_size):
             nodes.append(Node(location=location, task=task, copy=copy))
     starts = [start_of[v.engineer.id] for v in vehicles]
     ends = [end_of[v.engineer.id] for v in vehicles]
-    return nodes, locations, starts, ends
+    return nodes, list(distinct), starts, ends
 
 
 def _arc_costs(model: Model) -> None:
@@ -116,9 +123,14 @@ def _arc_costs(model: Model) -> None:
     policy = model.problem.policy
     seconds, metres = model.travel.seconds, model.travel.metres
     locs = [n.location for n in model.nodes]
-    base = [
-        [policy.travel_per_second * seconds[a][b] + policy.travel_per_metre * metres[a][b] for b in locs] for a in locs
-    ]
+    per_s, per_m = policy.travel_per_second, policy.travel_per_metre
+    if per_m == 0:
+        by_location = [[per_s * x for x in row] for row in seconds] if per_s != 1 else seconds
+    else:
+        by_location = [
+            [per_s * x + per_m * y for x, y in zip(rs, rm, strict=True)] for rs, rm in zip(seconds, metres, strict=True)
+        ]
+    base = _expand(by_location, locs)
     territories = {v.engineer.territory for v in model.vehicles}
     use_territory = policy.territory_mismatch > 0 and any(n.task and n.task.territory for n in model.nodes)
     by_territory: dict[str | None, int] = {}
@@ -139,6 +151,10 @@ def _arc_costs(model: Model) -> None:
             key = territory
         if key not in by_territory:
             by_territory[key] = model.routing.RegisterTransitMatrix(matrix)
+    if len(by_territory) == 1:
+        # one evaluator for all: OR-Tools then treats costs as homogeneous, which its heuristics need
+        model.routing.SetArcCostEvaluatorOfAllVehicles(next(iter(by_territory.values())))
+        return
     for vehicle in model.vehicles:
         key = vehicle.engineer.territory if use_territory else None
         model.routing.SetArcCostEvaluatorOfVehicle(by_territory[key], vehicle.index)
@@ -146,12 +162,30 @@ def _arc_costs(model: Model) -> None:
 
 def _time_dimension(model: Model) -> None:
     """Cumul = start of service (departure at a start node); transit = service at origin + travel."""
-    seconds = model.travel.seconds
-    nodes = model.nodes
-    matrix = [[model.service(i) + seconds[a.location][b.location] for b in nodes] for i, a in enumerate(nodes)]
+    locs = [n.location for n in model.nodes]
+    matrix = _expand(model.travel.seconds, locs)
+    for i, row in enumerate(matrix):
+        service = model.service(i)
+        if service:
+            matrix[i] = [service + x for x in row]
     horizon = _time_capacity(model)
     callback = model.routing.RegisterTransitMatrix(matrix)
     model.routing.AddDimension(callback, horizon, horizon, False, TIME)
+
+
+def _expand(by_location: list[list[int]], locs: list[int]) -> list[list[int]]:
+    """A node × node matrix from a location × location one (rows are fresh lists)."""
+    if len(locs) == 1:
+        return [[by_location[locs[0]][locs[0]]]]
+    pick = operator.itemgetter(*locs)
+    rows: dict[int, list[int]] = {}
+    out: list[list[int]] = []
+    for a in locs:
+        row = rows.get(a)
+        if row is None:
+            row = rows[a] = list(pick(by_location[a]))
+        out.append(row[:])
+    return out
 
 
 def _time_capacity(model: Model) -> int:
@@ -345,6 +379,10 @@ class SearchParams:
     first_solution: str
     metaheuristic: str
     log_search: bool = False
+    # cheapest insertion and local search look at this share of each node's nearest neighbours
+    # (1.0: all); large instances need it to get a first solution in seconds rather than minutes
+    neighbors_ratio: float = 1.0
+    stop_at_first_solution: bool = False
 
 
 @dataclass(slots=True)
@@ -365,6 +403,7 @@ class RawSolution:
     wall_seconds: float
     progress: list[tuple[float, int]]
     routes: list[RawRoute] | None
+    warm_started: bool = False  # the search began from the ``initial`` routes given
 
 
 def search(
@@ -372,13 +411,20 @@ def search(
     params: SearchParams,
     stop: Callable[[], bool] | None,
     on_progress: Callable[[float, int], None] | None,
+    initial: dict[int, list[str]] | None = None,
 ) -> RawSolution:
+    """Solve; ``initial`` (vehicle index -> task ids in order) is a warm start when it is feasible."""
     routing = model.routing
     search_params = cp.DefaultRoutingSearchParameters()
     search_params.first_solution_strategy = getattr(enums.FirstSolutionStrategy, params.first_solution)
     search_params.local_search_metaheuristic = getattr(enums.LocalSearchMetaheuristic, params.metaheuristic)
     search_params.time_limit.FromMilliseconds(max(1, int(params.time_limit_seconds * 1000)))
     search_params.log_search = params.log_search
+    if params.neighbors_ratio < 1.0:
+        search_params.global_cheapest_insertion_first_solution_parameters.neighbors_ratio = params.neighbors_ratio
+        search_params.global_cheapest_insertion_first_solution_parameters.min_neighbors = 20
+        search_params.ls_operator_neighbors_ratio = params.neighbors_ratio
+        search_params.ls_operator_min_neighbors = 20
     began = time.monotonic()
     progress: list[tuple[float, int]] = []
 
@@ -389,16 +435,26 @@ def search(
             progress.append((elapsed, objective))
             if on_progress is not None:
                 on_progress(elapsed, objective)
-        if stop is not None and stop():
+        if params.stop_at_first_solution or (stop is not None and stop()):
             routing.solver().FinishCurrentSearch()
 
     routing.AddAtSolutionCallback(at_solution)
-    solution = routing.SolveWithParameters(search_params)
+    solution = None
+    warm = False
+    if initial is not None:
+        routing.CloseModelWithParameters(search_params)
+        routes = [[model.task_indices[t][0] for t in initial.get(v.index, [])] for v in model.vehicles]
+        start = routing.ReadAssignmentFromRoutes(routes, True)
+        if start is not None:
+            warm = True
+            solution = routing.SolveFromAssignmentWithParameters(start, search_params)
+    if solution is None:
+        solution = routing.SolveWithParameters(search_params)
     wall = time.monotonic() - began
     status = str(enums.RoutingSearchStatus.Value.Name(routing.status())).removeprefix("ROUTING_").lower()
     if solution is None:
-        return RawSolution(status, 0, wall, progress, None)
-    return RawSolution(status, int(solution.ObjectiveValue()), wall, progress, _read(model, solution))
+        return RawSolution(status, 0, wall, progress, None, warm)
+    return RawSolution(status, int(solution.ObjectiveValue()), wall, progress, _read(model, solution), warm)
 
 
 def _read(model: Model, solution: Any) -> list[RawRoute]:

@@ -26,17 +26,18 @@ class _Travel:
     """Travel seconds between problem locations, asked of the provider once."""
 
     def __init__(self, problem: Problem) -> None:
-        points: list[Location] = []
+        points: dict[Location, int] = {}  # distinct locations only: many engineers share a depot
         self.index: dict[tuple[str, str], int] = {}
+
+        def at(where: Location) -> int:
+            return points.setdefault(where, len(points))
+
         for engineer in problem.engineers:
-            self.index["start", engineer.id] = len(points)
-            points.append(engineer.start)
-            self.index["end", engineer.id] = len(points)
-            points.append(engineer.end if engineer.end is not None else engineer.start)
+            self.index["start", engineer.id] = at(engineer.start)
+            self.index["end", engineer.id] = at(engineer.end if engineer.end is not None else engineer.start)
         for task in problem.tasks:
-            self.index["task", task.id] = len(points)
-            points.append(task.location)
-        self.seconds = problem.travel.matrices(points).seconds
+            self.index["task", task.id] = at(task.location)
+        self.seconds = problem.travel.matrices(list(points)).seconds
 
     def between(self, a: tuple[str, str], b: tuple[str, str]) -> int:
         return self.seconds[self.index[a]][self.index[b]]

@@ -31,10 +31,13 @@ class Feasibility:
 
 def check(problem: Problem) -> Feasibility:
     vehicles = vehicles_of(problem.engineers)
+    groups = _alike(vehicles)
+    singles = [[v] for v in vehicles]
     eligible: dict[str, tuple[int, ...]] = {}
     rejected: dict[str, Unassigned] = {}
     for task in problem.tasks:
-        outcome = _vehicles_for(task, problem, vehicles)
+        pinned_engineer = task.pin is not None and task.pin.engineer_id is not None
+        outcome = _vehicles_for(task, problem, singles if pinned_engineer else groups)
         if isinstance(outcome, Unassigned):
             rejected[task.id] = outcome
         else:
@@ -48,38 +51,60 @@ def check(problem: Problem) -> Feasibility:
     )
 
 
-def _vehicles_for(task: Task, problem: Problem, vehicles: list[Vehicle]) -> tuple[int, ...] | Unassigned:
-    skilled = [v for v in vehicles if missing_skill(v.engineer, task) is None]
+def _alike(vehicles: list[Vehicle]) -> list[list[Vehicle]]:
+    """Vehicles every rule treats the same (skills, certifications, shift, overtime, capacity), grouped.
+
+    The rules are then evaluated once per group: a benchmark's 250 identical vans or a team of
+    engineers with the same qualifications cost one check per task, not one per vehicle.
+    """
+    groups: dict[tuple[object, ...], list[Vehicle]] = {}
+    for v in vehicles:
+        e = v.engineer
+        key = (
+            tuple(sorted(e.skills.items())),
+            tuple(sorted(e.certifications.items())),
+            v.shift,
+            e.overtime_max,
+            e.capacity,
+        )
+        groups.setdefault(key, []).append(v)
+    return list(groups.values())
+
+
+def _vehicles_for(task: Task, problem: Problem, groups: list[list[Vehicle]]) -> tuple[int, ...] | Unassigned:
+    """Rules in order on one representative per group of alike vehicles (see ``_alike``)."""
+    skilled = [g for g in groups if missing_skill(g[0].engineer, task) is None]
     if not skilled:
         return _no_skill(task, problem)
     if task.pin is not None and task.pin.engineer_id is not None:
-        skilled = [v for v in skilled if pinned_engineer_ok(task, v.engineer)]
+        skilled = [g for g in skilled if pinned_engineer_ok(task, g[0].engineer)]
         if not skilled:
             return Unassigned(
                 task.id, Reason.PIN_INFEASIBLE, f"pinned engineer {task.pin.engineer_id} cannot do this task"
             )
     domain = allowed_starts(task, problem.horizon_end, problem.policy.sla_hard)
-    available = [v for v in skilled if starts_in_shift(task, v.engineer, v.shift, domain)]
+    available = [g for g in skilled if starts_in_shift(task, g[0].engineer, g[0].shift, domain)]
     if not available:
         what = "its pinned start" if task.pin is not None and task.pin.start is not None else "its time windows"
         return Unassigned(task.id, Reason.NO_AVAILABILITY, f"no qualified engineer's shift overlaps {what}")
-    certified = [v for v in available if missing_certification(v.engineer, task, v.shift.day) is None]
+    certified = [g for g in available if missing_certification(g[0].engineer, task, g[0].shift.day) is None]
     if not certified:
-        cert = missing_certification(available[0].engineer, task, available[0].shift.day)
+        first = min(available, key=lambda g: g[0].index)[0]
+        cert = missing_certification(first.engineer, task, first.shift.day)
         return Unassigned(
             task.id, Reason.NO_CERTIFICATION, f"certification {cert} missing or expired on the task's possible days"
         )
-    engineers = {v.engineer.id for v in certified}
+    engineers = {v.engineer.id for g in certified for v in g}
     if task.crew_size > len(engineers):
         return Unassigned(
             task.id,
             Reason.CREW_TOO_LARGE,
             f"needs a crew of {task.crew_size}, only {len(engineers)} qualified engineer(s)",
         )
-    loadable = [v for v in certified if v.engineer.capacity is None or v.engineer.capacity >= task.demand]
+    loadable = [g for g in certified if g[0].engineer.capacity is None or g[0].engineer.capacity >= task.demand]
     if not loadable:
         return Unassigned(task.id, Reason.CAPACITY, f"load {task.demand} exceeds every qualified engineer's capacity")
-    return tuple(v.index for v in loadable)
+    return tuple(sorted(v.index for g in loadable for v in g))
 
 
 def _no_skill(task: Task, problem: Problem) -> Unassigned:

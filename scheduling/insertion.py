@@ -14,6 +14,7 @@ territory mismatch; engineer cost rates and workload balance are not.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
@@ -144,6 +145,7 @@ class InsertionIndex:
                 self.dependents.setdefault(dep, []).append(t.id)
         planned = {(r.engineer_id, r.shift_start): r for r in plan.routes}
         self.routes: list[_Route] = []
+        self._qualified_cache: dict[tuple[object, ...], list[_Route]] = {}
         for vehicle in vehicles_of(problem.engineers):
             self.routes.append(
                 self._route(vehicle.engineer, vehicle.shift, planned.get((vehicle.engineer.id, vehicle.shift.start)))
@@ -210,69 +212,124 @@ class InsertionIndex:
     # -- querying ---------------------------------------------------------------------------------
 
     def best(self, task: Task, limit: int = 10, exclude: frozenset[str] = frozenset()) -> list[Insertion]:
-        """The ``limit`` cheapest feasible insertions of ``task`` (engineers in ``exclude`` skipped)."""
+        """The ``limit`` cheapest feasible insertions of ``task`` (engineers in ``exclude`` skipped).
+
+        Exact, but lazy: the added travel of every gap is computed first (a vector of subtractions);
+        gaps are then tried cheapest-travel first and the scan stops once that travel alone exceeds the
+        ``limit``-th best cost found, since every other term (lateness, overtime, a later visit pushed
+        late) only adds to it.
+        """
         if task.crew_size > 1 or any(d not in self.plan_ends for d in task.after):
             return []
-        candidates = [r for r in self.routes if r.engineer.id not in exclude and self._qualified(r, task)]
+        candidates = [
+            r for r in self._qualified_routes(task) if r.engineer.id not in exclude and self._loadable(r, task)
+        ]
         if not candidates:
             return []
         locations = [p.location for r in candidates for p in r.points]
         to_s, to_m, from_s, from_m = legs_around(self.problem.travel, task.location, locations)
-        out: list[Insertion] = []
+        policy = self.policy
+        per_s, per_m = policy.travel_per_second, policy.travel_per_metre
+        windows = allowed_starts(task, self.problem.horizon_end, self.policy.sla_hard)
+        order: list[tuple[int, int, int, int]] = []  # (travel cost bound, route, gap, offset)
         offset = 0
-        for r in candidates:
+        for k, r in enumerate(candidates):
+            mismatch = self._mismatch(r, task)
+            for gap in range(len(r.points) - 1):
+                a, b = offset + gap, offset + gap + 1
+                bound = per_s * (to_s[a] + from_s[b] - r.legs[gap]) + mismatch
+                if per_m:
+                    bound += per_m * (to_m[a] + from_m[b] - r.legs_m[gap])
+                order.append((bound, k, gap, offset))
+            offset += len(r.points)
+        order.sort()
+        found: list[Insertion] = []
+        worst_kept: list[int] = []  # max-heap (negated) of the ``limit`` lowest costs found so far
+        domains: dict[int, _Domain] = {}
+        for bound, k, gap, offset in order:
+            if len(worst_kept) >= limit and bound > -worst_kept[0]:
+                break
+            r = candidates[k]
+            domain = domains.get(k)
+            if domain is None:
+                domain = domains[k] = self._domain_of(r, task, windows)
             n = len(r.points)
-            out += self._in_route(
-                r,
-                task,
+            legs = (
                 to_s[offset : offset + n],
                 to_m[offset : offset + n],
                 from_s[offset : offset + n],
                 from_m[offset : offset + n],
             )
-            offset += n
-        out.sort(key=lambda i: (i.cost, i.start, i.engineer_id))
-        return out[:limit]
+            for insertion in self._at_gap(r, task, domain, gap, *legs):
+                found.append(insertion)
+                if len(worst_kept) < limit:
+                    heapq.heappush(worst_kept, -insertion.cost)
+                elif insertion.cost < -worst_kept[0]:
+                    heapq.heapreplace(worst_kept, -insertion.cost)
+        found.sort(key=lambda i: (i.cost, i.start, i.engineer_id))
+        return found[:limit]
 
-    def _qualified(self, r: _Route, task: Task) -> bool:
-        e = r.engineer
-        return (
-            missing_skill(e, task) is None
-            and missing_certification(e, task, r.shift.day) is None
-            and pinned_engineer_ok(task, e)
-            and (e.capacity is None or r.load + task.demand <= e.capacity)
-        )
+    def _qualified_routes(self, task: Task) -> list[_Route]:
+        """Routes whose engineer has the skills, certifications (on the route's day) and pin; cached per
+        requirement set, since urgent tasks and offers ask for the same few skill sets again and again."""
+        pinned = task.pin.engineer_id if task.pin is not None else None
+        key = (task.skills, task.certifications, pinned)
+        found = self._qualified_cache.get(key)
+        if found is None:
+            found = self._qualified_cache[key] = [
+                r
+                for r in self.routes
+                if missing_skill(r.engineer, task) is None
+                and missing_certification(r.engineer, task, r.shift.day) is None
+                and pinned_engineer_ok(task, r.engineer)
+            ]
+        return found
 
-    def _domain_of(self, r: _Route, task: Task) -> _Domain:
-        windows = allowed_starts(task, self.problem.horizon_end, self.policy.sla_hard)
+    @staticmethod
+    def _loadable(r: _Route, task: Task) -> bool:
+        return r.engineer.capacity is None or r.load + task.demand <= r.engineer.capacity
+
+    def _mismatch(self, r: _Route, task: Task) -> int:
+        if task.territory is not None and r.engineer.territory not in (None, task.territory):
+            return self.policy.territory_mismatch
+        return 0
+
+    def _domain_of(self, r: _Route, task: Task, windows: list[TimeWindow]) -> _Domain:
         low = max([r.shift.start, *(self.plan_ends[d] for d in task.after)])
         return _Domain(_intersect(windows, low, r.shift.end + r.engineer.overtime_max - task.duration))
 
-    def _in_route(
-        self, r: _Route, task: Task, to_s: list[int], to_m: list[int], from_s: list[int], from_m: list[int]
+    def _at_gap(
+        self,
+        r: _Route,
+        task: Task,
+        domain: _Domain,
+        gap: int,
+        to_s: list[int],
+        to_m: list[int],
+        from_s: list[int],
+        from_m: list[int],
     ) -> list[Insertion]:
-        domain = self._domain_of(r, task)
+        """The feasible insertions between point ``gap`` and the next (two when lunch is in that gap)."""
         if not domain.starts:
             return []
         out: list[Insertion] = []
         points = r.points
-        for gap in range(len(points) - 1):
-            # without lunch in this gap there is one way in; with it, the task goes before or after the break
-            options = [False] if r.lunch_gap != gap else [True, False]
-            for lunch_before in options:
-                lunch_after = r.lunch_gap == gap and not lunch_before
-                prev_free = r.es[gap] + points[gap].duration
-                arrival = r.arrive(lunch_before, prev_free, to_s[gap])
-                if arrival is None:
-                    continue
-                start = domain.earliest(arrival)
-                if start is None:
-                    continue
-                nxt = gap + 1
-                reach = r.arrive(lunch_after, start + task.duration, from_s[nxt])
-                if reach is None or reach > r.ls[nxt]:
-                    continue
-                out.append(self._priced(r, task, gap, start, arrival, reach, to_s, to_m, from_s, from_m))
+        # without lunch in this gap there is one way in; with it, the task goes before or after the break
+        options = [False] if r.lunch_gap != gap else [True, False]
+        for lunch_before in options:
+            lunch_after = r.lunch_gap == gap and not lunch_before
+            prev_free = r.es[gap] + points[gap].duration
+            arrival = r.arrive(lunch_before, prev_free, to_s[gap])
+            if arrival is None:
+                continue
+            start = domain.earliest(arrival)
+            if start is None:
+                continue
+            nxt = gap + 1
+            reach = r.arrive(lunch_after, start + task.duration, from_s[nxt])
+            if reach is None or reach > r.ls[nxt]:
+                continue
+            out.append(self._priced(r, task, gap, start, arrival, reach, to_s, to_m, from_s, from_m))
         return out
 
     def _priced(
@@ -316,11 +373,7 @@ class InsertionIndex:
         old_return = r.es[end_index]
         new_return = new_start if i == end_index and new_start > old_return else old_return
         overtime = max(0, new_return - r.shift.end) - max(0, old_return - r.shift.end)
-        mismatch = (
-            policy.territory_mismatch
-            if task.territory is not None and r.engineer.territory not in (None, task.territory)
-            else 0
-        )
+        mismatch = self._mismatch(r, task)
         cost = (
             policy.travel_per_second * d_secs
             + policy.travel_per_metre * d_metres

@@ -121,19 +121,21 @@ class Problem:
     policy: Policy = field(default_factory=balanced)
     travel: TravelProvider = field(default_factory=HaversineTravel)
     origin: datetime | None = None  # informational: the instant of second 0
+    # lookups by id, built once: the solver and explanations ask for tasks by id inside loops
+    _tasks_by_id: dict[str, Task] = field(init=False, repr=False, compare=False)
+    _engineers_by_id: dict[str, Engineer] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_tasks_by_id", {t.id: t for t in reversed(self.tasks)})
+        object.__setattr__(self, "_engineers_by_id", {e.id: e for e in reversed(self.engineers)})
 
     @property
     def horizon_end(self) -> int:
         return self.days * DAY
 
     def task(self, task_id: str) -> Task:
-        for task in self.tasks:
-            if task.id == task_id:
-                return task
-        raise KeyError(task_id)
+        """The task with this id (the first one, should ids repeat); KeyError if none."""
+        return self._tasks_by_id[task_id]
 
     def engineer(self, engineer_id: str) -> Engineer:
-        for engineer in self.engineers:
-            if engineer.id == engineer_id:
-                return engineer
-        raise KeyError(engineer_id)
+        return self._engineers_by_id[engineer_id]

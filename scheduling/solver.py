@@ -6,10 +6,11 @@ carry "capacity/cost" (or "dependency unscheduled"), and a failed search leaves 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from scheduling import _routing
+from scheduling import _routing, decompose
 from scheduling.feasibility import Feasibility, check
 from scheduling.plan import CostBreakdown, Kpis, Plan, Reason, Route, SolverStats, Unassigned, Visit
 from scheduling.problem import Problem, Task
@@ -26,6 +27,14 @@ class SolveParams:
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     log_search: bool = False
+    # Large problems (at least ``large_from`` tasks): the first solution looks only at near neighbours,
+    # and when the rules allow it (``decompose.decomposable``) the rest of the time goes to
+    # re-optimizing groups of ~``part_size`` tasks on neighbouring routes, ``part_seconds`` each.
+    large_from: int = 300
+    neighbors_ratio: float = 0.05
+    part_size: int = 80
+    part_seconds: float = 2.0
+    seed: int = 0
 
 
 def solve(
@@ -39,6 +48,9 @@ def solve(
     if not feasibility.eligible or not feasibility.vehicles:
         return _plan(problem, feasibility, None, [], SolverStats(status="nothing_to_solve"))
     model = _routing.build(problem, feasibility)
+    large = len(feasibility.eligible) >= params.large_from
+    by_parts = large and decompose.decomposable(problem)
+    began = time.monotonic()
     raw = _routing.search(
         model,
         _routing.SearchParams(
@@ -46,10 +58,25 @@ def solve(
             first_solution=params.first_solution,
             metaheuristic=params.metaheuristic,
             log_search=params.log_search,
+            neighbors_ratio=params.neighbors_ratio if large else 1.0,
+            stop_at_first_solution=by_parts,
         ),
         stop,
         on_progress,
     )
+    if by_parts:
+        raw = decompose.improve(
+            problem,
+            model,
+            raw,
+            began + params.time_limit_seconds,
+            part_size=params.part_size,
+            part_seconds=params.part_seconds,
+            seed=params.seed,
+            began=began,
+            stop=stop,
+            on_progress=on_progress,
+        )
     stats = SolverStats(
         status=raw.status, objective=raw.objective, wall_seconds=raw.wall_seconds, progress=tuple(raw.progress)
     )

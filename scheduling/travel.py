@@ -83,12 +83,14 @@ class EuclideanTravel:
     def matrices(self, locations: Sequence[Location]) -> TravelMatrices:
         n = len(locations)
         out = [[0] * n for _ in range(n)]
+        points = [(loc.lat, loc.lon) for loc in locations]
+        scale, floor, hypot = self.scale, math.floor, math.hypot
         for i in range(n):
-            for j in range(n):
-                if i != j:
-                    dx = locations[i].lat - locations[j].lat
-                    dy = locations[i].lon - locations[j].lon
-                    out[i][j] = math.floor(math.hypot(dx, dy) * self.scale)
+            xi, yi = points[i]
+            row = out[i]
+            for j in range(i + 1, n):
+                xj, yj = points[j]
+                row[j] = out[j][i] = floor(hypot(xi - xj, yi - yj) * scale)
         return TravelMatrices(seconds=out, metres=[row[:] for row in out])
 
 

@@ -130,6 +130,24 @@ class TaskStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class TechnicianStep(StrEnum):
+    """The status steps a technician's phone reports on a task (the confirmation completes it)."""
+
+    EN_ROUTE = "en_route"
+    ON_SITE = "on_site"
+
+
+# h1: what a technician may do with an assigned task. The planner moves tasks with their work
+# order (scheduled, dispatched); from there the field takes over. Leaving a site again (on_site
+# -> en_route: fetching a part, coming back another day) makes a second visit.
+TECHNICIAN_TASK_STEPS: dict[TaskStatus, frozenset[TaskStatus]] = {
+    TaskStatus.SCHEDULED: frozenset({TaskStatus.EN_ROUTE}),
+    TaskStatus.DISPATCHED: frozenset({TaskStatus.EN_ROUTE}),
+    TaskStatus.EN_ROUTE: frozenset({TaskStatus.ON_SITE}),
+    TaskStatus.ON_SITE: frozenset({TaskStatus.EN_ROUTE, TaskStatus.COMPLETED}),
+}
+
+
 class TimeEntryKind(StrEnum):
     TRAVEL = "travel"
     WORK = "work"
@@ -153,3 +171,21 @@ class SlaTarget(StrEnum):
 class SlaStage(StrEnum):
     WARNING = "warning"
     BREACH = "breach"
+
+
+# h8: dispatch runs
+class DispatchRunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+DISPATCH_RUN_FINISHED = frozenset({DispatchRunStatus.SUCCEEDED, DispatchRunStatus.FAILED, DispatchRunStatus.CANCELLED})
+
+
+class DispatchRunKind(StrEnum):
+    FULL = "full"
+    REOPTIMIZE = "reoptimize"
+    WHAT_IF = "what_if"

@@ -55,6 +55,7 @@ from service_mgmt.models import (
     EngineerSkill,
     Equipment,
     EquipmentEvent,
+    KnowledgeCode,
     Product,
     Site,
     User,
@@ -107,6 +108,7 @@ class DemoSummary:
     readings: int
     engineers: int
     users: int
+    knowledge_codes: int = 0
 
 
 # --------------------------------------------------------------------------- reference data
@@ -741,6 +743,7 @@ class _Loader:
         self.counts: dict[str, int] = dict.fromkeys(
             ("customers", "sites", "contacts", "products", "equipment", "counters", "readings", "engineers", "users"), 0
         )
+        self.counts["knowledge_codes"] = 0
 
     async def run(self) -> DemoSummary:
         await self._load_products()
@@ -752,8 +755,14 @@ class _Loader:
         engineers[0]["user_id"] = technician_user
         await self._load_engineers(engineers)
         await self._load_equipment()
+        await self._load_knowledge_codes()
         await self.session.flush()
         return DemoSummary(**self.counts)
+
+    async def _load_knowledge_codes(self) -> None:
+        rows = [{**self._versioned(), **row, "active": True} for row in knowledge_code_rows()]
+        await self._insert(KnowledgeCode, rows)
+        self.counts["knowledge_codes"] = len(rows)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -1420,3 +1429,60 @@ def _unique(name: str, taken: set[str], separator: str = "") -> str:
 
 def _local_midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0), _BERLIN).astimezone(dt.UTC)
+
+
+# --------------------------------------------------------------------------- knowledge codes
+
+# The symptom and resolution catalogue agents and technicians pick from: (code, description,
+# product family or None for any product, guidance). The same every load: no randomness.
+SYMPTOM_CODES: tuple[tuple[str, str, str | None, str | None], ...] = (
+    ("NO_POWER", "Unit does not power on", None, "Check the mains supply and fuse before sending an engineer."),
+    ("ERROR_CODE", "Unit shows an error code", None, "Ask for the exact code on the display."),
+    ("NOISE", "Unusual noise or vibration", None, None),
+    ("LEAK", "Fluid or gas leak", None, "Ask the customer to switch the unit off if it is safe to do so."),
+    ("E-STOP", "Emergency stop tripped, will not reset", None, "Never advise bypassing the stop circuit."),
+    ("INTERMITTENT", "Fault comes and goes", None, None),
+    ("PAPER_JAM", "Paper jams repeatedly", "printers", "Ask which tray and whether the jam is at the fuser."),
+    ("POOR_PRINT", "Streaks, smears or faded print", "printers", "A cleaning page or toner change often helps."),
+    ("TONER_EMPTY", "Toner or drum end of life reported", "printers", "Usually a consumables order, not a visit."),
+    ("NETWORK_LOST", "Not reachable on the network", "printers", None),
+    ("NO_COOLING", "Does not cool", "hvac", "Ask for the set point and the room temperature."),
+    ("NO_HEATING", "Does not heat", "hvac", None),
+    ("ICING", "Ice on the evaporator coil", "hvac", None),
+    ("REFRIGERANT_ALARM", "Refrigerant pressure alarm", "hvac", "F-gas certified engineer required."),
+    ("IMAGE_ARTEFACT", "Artefacts in the image", "medical", "Book a medical imaging engineer; check QA phantom."),
+    ("TUBE_FAULT", "X-ray tube or generator fault", "medical", None),
+    ("PRESSURE_LOW", "Output pressure too low", "compressors", None),
+    ("OVERHEATING", "Compressor overheats and trips", "compressors", "Check the intake filter and ventilation."),
+    ("OIL_CARRYOVER", "Oil in the compressed air", "compressors", None),
+)
+RESOLUTION_CODES: tuple[tuple[str, str, str | None, str | None], ...] = (
+    ("REPLACED_PART", "Replaced a faulty part", None, "Record the part and serials in the confirmation."),
+    ("ADJUSTED", "Adjusted or recalibrated", None, None),
+    ("CLEANED", "Cleaned", None, None),
+    ("FIRMWARE_UPDATE", "Updated the firmware or software", None, None),
+    ("RESET", "Reset the unit or its controller", None, None),
+    ("NO_FAULT_FOUND", "No fault found", None, "Counts against first-time fix if the customer calls again."),
+    ("ADVICE", "Solved by advice on the phone", None, None),
+    ("CUSTOMER_FIXED", "The customer fixed it", None, None),
+    ("OPERATOR_ERROR", "Operating error; the customer was shown how", None, None),
+    ("REPLACED_FUSER", "Replaced the fuser unit", "printers", None),
+    ("REPLACED_ROLLER", "Replaced pick-up or feed rollers", "printers", None),
+    (
+        "REFRIGERANT_RECHARGED",
+        "Leak sealed and refrigerant recharged",
+        "hvac",
+        "Log the quantity for the F-gas record.",
+    ),
+    ("RECALIBRATED_DETECTOR", "Detector recalibrated and QA passed", "medical", None),
+    ("REPLACED_FILTER", "Replaced the intake or oil filter", "compressors", None),
+)
+
+
+def knowledge_code_rows() -> list[dict[str, Any]]:
+    """The demo catalogue as rows of `knowledge_codes` (without ids and timestamps)."""
+    return [
+        {"kind": kind, "code": code, "description": description, "product_family": family, "guidance": guidance}
+        for kind, codes in (("symptom", SYMPTOM_CODES), ("resolution", RESOLUTION_CODES))
+        for code, description, family, guidance in codes
+    ]

@@ -5,19 +5,27 @@ from __future__ import annotations
 from typing import Any
 
 from api.routes.auth import login, me
+from api.routes.billable_items import BillableItemController
 from api.routes.contacts import ContactController
 from api.routes.credit import CreditController
 from api.routes.customers import CustomerController
+from api.routes.dispatch import DispatchController
 from api.routes.engineers import EngineerController
 from api.routes.entitlements import check_entitlement
 from api.routes.equipment import CounterController, EquipmentController
 from api.routes.job_templates import JobTemplateController
+from api.routes.knowledge_codes import KnowledgeCodeController
+from api.routes.kpis import first_time_fix
+from api.routes.pm_plans import PmPlanController
 from api.routes.products import ProductController
+from api.routes.request_sla import get_request_sla
 from api.routes.service_contracts import ServiceContractController
 from api.routes.service_levels import CoverageCalendarController, ServiceLevelController
+from api.routes.service_reports import download_service_report
 from api.routes.service_requests import ServiceRequestController
 from api.routes.sites import SiteController
 from api.routes.system import health, landing, ready
+from api.routes.technician import TechnicianController, list_confirmations
 from api.routes.users import UserController
 from api.routes.warranties import (
     EquipmentWarrantyController,
@@ -53,4 +61,17 @@ ROUTE_HANDLERS: list[Any] = [
     ServiceRequestController,
     JobTemplateController,
     WorkOrderController,
+    # h1: technician API and confirmations
+    TechnicianController,
+    list_confirmations,
+    BillableItemController,
+    download_service_report,
+    # h4: knowledge codes, SLA clocks, first-time fix
+    KnowledgeCodeController,
+    get_request_sla,
+    first_time_fix,
+    # h3: preventive maintenance plans
+    PmPlanController,
+    # h8: dispatch runs, publish, moves, insertions, offers
+    DispatchController,
 ]

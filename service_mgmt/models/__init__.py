@@ -3,6 +3,7 @@
 from service_mgmt.models.confirmations import Confirmation, PartConsumption, TaskStatusEvent, TimeEntry
 from service_mgmt.models.counters import Counter, CounterReading
 from service_mgmt.models.customers import Contact, Customer, Site
+from service_mgmt.models.dispatch import DispatchRun
 from service_mgmt.models.engineers import Absence, Certification, Engineer, EngineerSkill, WorkingHours
 from service_mgmt.models.equipment import Equipment, EquipmentEvent
 from service_mgmt.models.knowledge import KnowledgeCode
@@ -29,6 +30,7 @@ __all__ = [
     "Counter",
     "CounterReading",
     "Customer",
+    "DispatchRun",
     "Engineer",
     "EngineerSkill",
     "Equipment",

@@ -31,6 +31,7 @@ from service_mgmt.choices import ReadingKind, ReadingSource
 from service_mgmt.errors import Code
 from service_mgmt.models import Counter, CounterReading
 from service_mgmt.services.equipment import get_equipment
+from service_mgmt.services.pm_calls import calls_after_reading
 
 CounterName = Annotated[str, Meta(min_length=1, max_length=60, description="e.g. 'operating hours'")]
 CounterUnit = Annotated[str, Meta(min_length=1, max_length=20, description="e.g. 'h', 'pages', 'cycles'")]
@@ -161,6 +162,8 @@ async def record_reading(
     session.add(reading)
     await session.flush()
     await audit.record(session, actor, "counter_reading", reading.id, "create", after=audit.snapshot(reading))
+    # A reading that reaches a maintenance plan's next threshold orders that visit now, in this transaction.
+    await calls_after_reading(session, counter, reading, clock=clock)
     return reading
 
 

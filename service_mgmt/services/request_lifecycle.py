@@ -5,8 +5,8 @@ status. Each move stamps what it means and writes an event:
 
 - the first move to ``in_progress`` is the response (``responded_at``); resolving a request
   nobody moved to ``in_progress`` (solved on the phone) counts as the response too;
-- ``resolved`` needs a resolution code and sets ``resolved_at``; reopening (resolved →
-  in_progress) clears the resolution, which stays in the events;
+- ``resolved`` needs an active resolution code of the catalogue and sets ``resolved_at``;
+  reopening (resolved → in_progress) clears the resolution, which stays in the events;
 - ``closed`` sets ``closed_at``.
 
 Waiting for the customer (parts approval, access to the site) is marked with
@@ -32,9 +32,10 @@ from core.clock import SYSTEM_CLOCK, Clock
 from core.editing import check_version
 from core.errors import Conflict, IllegalTransition, Invalid
 from core.fields import LongText, Version
-from service_mgmt.choices import REQUEST_TRANSITIONS, RequestStatus
+from service_mgmt.choices import REQUEST_TRANSITIONS, KnowledgeKind, RequestStatus
 from service_mgmt.errors import Code
 from service_mgmt.models import ServiceRequest
+from service_mgmt.services.knowledge_codes import validate_code
 from service_mgmt.services.service_requests import (
     OPEN_STATUSES,
     KnowledgeCode,
@@ -79,6 +80,9 @@ async def transition(
     if target not in REQUEST_TRANSITIONS[current]:
         raise IllegalTransition("service_request", current.value, target.value)
     _check_resolution_code(target, data.resolution_code)
+    if data.resolution_code:
+        code = await validate_code(session, KnowledgeKind.RESOLUTION, data.resolution_code, "resolution_code")
+        data = msgspec.structs.replace(data, resolution_code=code)
     now = clock.now()
     before = audit.snapshot(request)
     detail: dict[str, Any] = {"notes": data.notes} if data.notes else {}

@@ -53,10 +53,11 @@ from core.errors import Conflict, Invalid, NotFound
 from core.fields import Money, Version
 from core.listing import Page, PageRequest, contains, paginate
 from core.numbering import next_number
-from service_mgmt.choices import Channel, ProductKind, RequestStatus
+from service_mgmt.choices import Channel, KnowledgeKind, ProductKind, RequestStatus
 from service_mgmt.errors import Code
 from service_mgmt.models import Contact, Customer, Equipment, Product, ServiceRequest, ServiceRequestEvent, Site
 from service_mgmt.services.entitlement_check import EntitlementQuery, run_entitlement_check
+from service_mgmt.services.knowledge_codes import validate_code
 from service_mgmt.services.visibility import visible_customer_ids
 
 LABOUR_SKU = "SVC-LABOUR"
@@ -83,6 +84,8 @@ class RequestEventKind(StrEnum):
     STATUS_CHANGED = "status_changed"
     WAITING_FOR_CUSTOMER = "waiting_for_customer"
     RESUMED = "resumed"
+    SLA_WARNING = "sla_warning"
+    SLA_BREACH = "sla_breach"
 
 
 class RequestCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -211,6 +214,7 @@ async def log_request(
     given_amount = None if portal else _amount(data.estimated_amount)
     channel = Channel.PORTAL if portal else (data.channel or Channel.PHONE)
     symptom = _symptom(data.symptom)
+    symptom_code = await _symptom_code(session, data.symptom_code)
     visible = await visible_customer_ids(session, actor)
     await _require_customer(session, visible, data.customer_id)
     site_id = await _object_site(session, visible, data.customer_id, data.equipment_id, data.site_id)
@@ -232,7 +236,7 @@ async def log_request(
         equipment_id=data.equipment_id,
         site_id=site_id,
         symptom=symptom,
-        symptom_code=data.symptom_code,
+        symptom_code=symptom_code,
         priority=data.priority.value,
         service_type=data.service_type.value,
         channel=channel.value,
@@ -286,6 +290,11 @@ def _amount(value: Decimal | None) -> Decimal | None:
             field="estimated_amount",
         )
     return value
+
+
+async def _symptom_code(session: AsyncSession, code: str | None) -> str | None:
+    """An active symptom code in its catalogue spelling (422 ``unknown_symptom_code`` otherwise)."""
+    return None if code is None else await validate_code(session, KnowledgeKind.SYMPTOM, code, "symptom_code")
 
 
 def _symptom(text: str) -> str:
@@ -478,6 +487,8 @@ async def update_request(
     changes = sent_fields(data)
     if "symptom" in changes:
         changes["symptom"] = _symptom(changes["symptom"])
+    if "symptom_code" in changes:
+        changes["symptom_code"] = await _symptom_code(session, changes["symptom_code"])
     if changes.get("contact_id") is not None:
         visible = await visible_customer_ids(session, actor)
         await _check_contact(session, visible, request.customer_id, changes["contact_id"])

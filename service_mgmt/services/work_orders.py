@@ -53,6 +53,7 @@ from service_mgmt.models import (
 )
 from service_mgmt.services.credit_gate import pass_credit_gate
 from service_mgmt.services.entitlement_check import EntitlementQuery, run_entitlement_check
+from service_mgmt.services.first_time_fix import record_return
 from service_mgmt.services.job_templates import (
     ChecklistText,
     CrewSize,
@@ -345,6 +346,8 @@ async def create_work_order(
     if basis.request is not None:
         session.add(_created_event(basis.request, work_order, actor, now))
     await session.flush()
+    # A repair soon after the unit's last one means that one did not hold (first-time fix).
+    await record_return(session, actor, work_order, now)
     view = await work_order_view(session, work_order)
     await audit.record(session, actor, "work_order", work_order.id, "create", after=snapshot(view), at=now)
     return view

@@ -19,6 +19,7 @@ from core.db import session_scope
 from service_mgmt.models import Contact
 from tests.conftest import UserFactory, problem_of
 from tests.integration.contract_fixtures import Installed, contract_for, installed_printer
+from tests.integration.knowledge_fixtures import add_codes
 
 Client = AsyncTestClient[Litestar]
 URL = "/api/v1/service-requests"
@@ -57,6 +58,11 @@ async def covered_printer(sessions: async_sessionmaker[AsyncSession], name: str 
         it = await installed_printer(session, name)
         await contract_for(session, it, number=f"SC-{name[:6]}")
     return it
+
+
+async def catalogue(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with session_scope(sessions) as session:
+        await add_codes(session, symptoms=("PAPER_JAM",), resolutions=("REPLACED_FUSER",))
 
 
 async def test_an_agent_logs_a_call_for_a_covered_unit_and_reads_its_snapshot(
@@ -116,6 +122,7 @@ async def test_the_lifecycle_runs_by_the_table_and_refuses_illegal_moves(
     client: Client, login_as: UserFactory, sessions: async_sessionmaker[AsyncSession], clock: FixedClock
 ) -> None:
     it = await covered_printer(sessions)
+    await catalogue(sessions)
     agent = await login_as("agent")
     request = await log(client, agent, call(it))
     moves = f"{URL}/{request['id']}/transitions"
@@ -270,6 +277,7 @@ async def test_a_new_priority_recomputes_the_due_times_and_a_stale_version_is_re
                 service_level_id=it.service_level_id, priority="P2", response_minutes=480, resolution_minutes=1440
             )
         )
+    await catalogue(sessions)
     agent = await login_as("agent")
     request = await log(client, agent, call(it))
     url = f"{URL}/{request['id']}"

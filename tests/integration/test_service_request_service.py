@@ -41,6 +41,7 @@ from service_mgmt.services.service_requests import (
     update_request,
 )
 from tests.integration.contract_fixtures import Installed, contract_for, installed_printer, warranty_for
+from tests.integration.knowledge_fixtures import add_codes
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FRIDAY_AFTERNOON = dt.datetime(2026, 11, 20, 16, 30, tzinfo=BERLIN)
@@ -356,6 +357,7 @@ async def test_a_closed_request_cannot_be_changed(session: AsyncSession) -> None
 
 async def test_the_happy_path_stamps_response_resolution_and_closing(session: AsyncSession) -> None:
     it = await installed_printer(session)
+    await add_codes(session, resolutions=("REPLACED_ROLLER",))
     clock = clock_at()
     request = await log_request(session, AGENT, call(it), clock=clock)
     steps = [
@@ -409,6 +411,7 @@ async def test_illegal_moves_name_the_current_status_and_resolving_needs_a_code(
 
 async def test_reopening_clears_the_resolution_but_keeps_the_first_response(session: AsyncSession) -> None:
     it = await installed_printer(session)
+    await add_codes(session, resolutions=("ADVICE",))
     clock = clock_at()
     request = await log_request(session, AGENT, call(it), clock=clock)
     await transition(session, AGENT, request.id, Transition(status=RequestStatus.TRIAGED), clock=clock)
@@ -486,6 +489,7 @@ async def test_a_level_without_pause_keeps_the_clock_running_while_waiting(sessi
 async def test_resolving_ends_a_running_wait_and_closed_requests_do_not_wait(session: AsyncSession) -> None:
     it = await installed_printer(session)
     await contract_for(session, it)
+    await add_codes(session, resolutions=("CUSTOMER_FIXED",))
     clock = clock_at()
     request = await log_request(session, AGENT, call(it), clock=clock)
     await transition(session, AGENT, request.id, Transition(status=RequestStatus.IN_PROGRESS), clock=clock)

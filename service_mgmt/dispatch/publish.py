@@ -1,0 +1,311 @@
+"""Publishing a run's plan to the tasks, and manual moves checked against the constraints.
+
+Publish is all or nothing under optimistic locking: the run stored the version of every task it
+planned; if any of them changed since (edited, moved, assigned, its work order moved on), the plan is
+stale and nothing is written (409 ``plan_stale`` listing the tasks). Otherwise each planned task gets
+its engineers (``TaskAssignment``, the first one leads), planned start and end, and ``scheduled`` if
+it was open. Pinned, dispatched and started tasks are left exactly as they are; tasks the run could
+not plan keep whatever they had. What-if runs are never published.
+
+A manual move is checked by the independent plan checker (``scheduling.check_plan``) on the published
+plan with the move applied; violations the move introduces (on the moved task or on the routes of the
+engineers it lands on) answer 422 with their list. Lock order: work order → task.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from msgspec import Meta
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import audit
+from core.auth import Principal
+from core.clock import SYSTEM_CLOCK, Clock
+from core.editing import check_version
+from core.errors import Conflict, Invalid, NotFound
+from core.fields import Version
+from scheduling import Violation, check_plan
+from service_mgmt.choices import DispatchRunKind, DispatchRunStatus, TaskStatus, WorkOrderStatus
+from service_mgmt.dispatch.plan_json import violation_json
+from service_mgmt.dispatch.problem_builder import Assigned, HorizonSpec, build_problem
+from service_mgmt.dispatch.published import published_plan
+from service_mgmt.dispatch.runs import find_run, policy_of
+from service_mgmt.errors import Code
+from service_mgmt.models import DispatchRun, Engineer, Task, TaskAssignment, WorkOrder
+from service_mgmt.services.work_orders import AwareDateTime, TaskView, task_views
+
+# The planner may still move these; from dispatched on, the field has the task.
+MOVABLE_ORDERS = frozenset({WorkOrderStatus.OPEN.value, WorkOrderStatus.ON_HOLD.value, WorkOrderStatus.SCHEDULED.value})
+MOVABLE_TASKS = frozenset({TaskStatus.OPEN.value, TaskStatus.SCHEDULED.value})
+
+
+class PublishIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    version: Version | None = None  # the run's version you read (optional)
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    run: DispatchRun
+    published: list[UUID]
+    kept: list[UUID]  # pinned, dispatched or started: untouched
+    not_planned: list[UUID]  # the run left them out; they keep what they had
+
+
+class MoveIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    task_id: UUID
+    engineer_ids: Annotated[list[UUID], Meta(min_length=1, max_length=10, description="the first one leads")]
+    start: AwareDateTime
+    version: Version  # the task's version you read
+    policy: str = "balanced"
+
+
+# --- publish ------------------------------------------------------------------------------------
+
+
+async def publish_run(
+    session: AsyncSession, actor: Principal, run_id: UUID, data: PublishIn, *, clock: Clock = SYSTEM_CLOCK
+) -> PublishResult:
+    now = clock.now()
+    run = await find_run(session, run_id, lock=True)
+    if data.version is not None:
+        check_version("dispatch_run", run, data.version)
+    if run.kind == DispatchRunKind.WHAT_IF.value:
+        raise Conflict(Code.WHAT_IF_NOT_PUBLISHABLE, "a what-if run is for comparing only; it cannot be published")
+    if run.status != DispatchRunStatus.SUCCEEDED.value:
+        raise Conflict(
+            Code.RUN_NOT_SUCCEEDED,
+            f"only a succeeded run can be published; this one is {run.status}",
+            field="status",
+            extra={"current_status": run.status},
+        )
+    if run.published_at is not None:
+        raise Conflict(
+            Code.RUN_ALREADY_PUBLISHED, f"the run was published at {run.published_at.isoformat()} by {run.published_by}"
+        )
+    versions: dict[str, int] = run.parameters.get("task_versions", {})
+    tasks = await _locked_tasks(session, [UUID(i) for i in versions])
+    _check_fresh(versions, tasks)
+    planned = _visits_of(run.plan or {})
+    published: list[UUID] = []
+    kept: list[UUID] = []
+    not_planned: list[UUID] = []
+    for task in tasks:
+        visits = planned.get(str(task.id))
+        if not visits:
+            not_planned.append(task.id)
+        elif task.pinned or task.status not in MOVABLE_TASKS:
+            kept.append(task.id)
+        else:
+            engineers = [UUID(e) for e, _, _ in visits]
+            await write_assignment(session, actor, task, engineers, visits[0][1], visits[0][2], "publish", now)
+            published.append(task.id)
+    run.published_at, run.published_by = now, actor.username
+    await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "dispatch_run",
+        run.id,
+        "publish",
+        after={"published": len(published), "kept": len(kept), "not_planned": len(not_planned)},
+        at=now,
+    )
+    return PublishResult(run, published, kept, not_planned)
+
+
+async def _locked_tasks(session: AsyncSession, task_ids: Sequence[UUID]) -> list[Task]:
+    """Work orders first, then their tasks, each in id order (the documented lock order)."""
+    if not task_ids:
+        return []
+    order_ids = (await session.scalars(select(Task.work_order_id).where(Task.id.in_(task_ids)).distinct())).all()
+    await session.scalars(
+        select(WorkOrder.id).where(WorkOrder.id.in_(order_ids)).order_by(WorkOrder.id).with_for_update()
+    )
+    return list(
+        (await session.scalars(select(Task).where(Task.id.in_(task_ids)).order_by(Task.id).with_for_update())).all()
+    )
+
+
+def _check_fresh(versions: dict[str, int], tasks: Sequence[Task]) -> None:
+    found = {str(t.id): t for t in tasks}
+    stale: list[dict[str, Any]] = []
+    for task_id, version in versions.items():
+        task = found.get(task_id)
+        if task is None:
+            stale.append({"task_id": task_id, "seen_version": version, "current_version": None})
+        elif task.version != version:
+            stale.append({"task_id": task_id, "seen_version": version, "current_version": task.version})
+    if stale:
+        raise Conflict(
+            Code.PLAN_STALE,
+            f"{len(stale)} task(s) changed since the run started; start a new run",
+            extra={"tasks": stale},
+        )
+
+
+def _visits_of(plan: dict[str, Any]) -> dict[str, list[tuple[str, dt.datetime, dt.datetime]]]:
+    """Task id -> [(engineer id, start, end)] from a stored plan, lead (first route) first."""
+    out: dict[str, list[tuple[str, dt.datetime, dt.datetime]]] = {}
+    for route in plan.get("routes", []):
+        for visit in route["visits"]:
+            out.setdefault(visit["task_id"], []).append(
+                (
+                    route["engineer_id"],
+                    dt.datetime.fromisoformat(visit["start"]),
+                    dt.datetime.fromisoformat(visit["end"]),
+                )
+            )
+    return out
+
+
+async def write_assignment(
+    session: AsyncSession,
+    actor: Principal,
+    task: Task,
+    engineer_ids: Sequence[UUID],
+    start: dt.datetime,
+    end: dt.datetime,
+    action: str,
+    now: dt.datetime,
+) -> None:
+    before = await _assignment_snapshot(session, task)
+    await session.execute(delete(TaskAssignment).where(TaskAssignment.task_id == task.id))
+    session.add_all(
+        TaskAssignment(task_id=task.id, engineer_id=engineer_id, lead=index == 0)
+        for index, engineer_id in enumerate(engineer_ids)
+    )
+    task.planned_start, task.planned_end = start, end
+    if task.status == TaskStatus.OPEN.value:
+        task.status = TaskStatus.SCHEDULED.value
+    # the rows of another table changed: touch the task so its version tells other editors
+    task.updated_at = now
+    await session.flush()
+    after = await _assignment_snapshot(session, task)
+    await audit.record(session, actor, "task", task.id, action, before=before, after=after, at=now)
+
+
+async def _assignment_snapshot(session: AsyncSession, task: Task) -> dict[str, Any]:
+    crew = await session.scalars(
+        select(TaskAssignment.engineer_id).where(TaskAssignment.task_id == task.id).order_by(TaskAssignment.lead.desc())
+    )
+    return {
+        "engineer_ids": [str(e) for e in crew],
+        "planned_start": task.planned_start.isoformat() if task.planned_start else None,
+        "planned_end": task.planned_end.isoformat() if task.planned_end else None,
+        "status": task.status,
+    }
+
+
+# --- manual moves -------------------------------------------------------------------------------
+
+
+async def move_task(session: AsyncSession, actor: Principal, data: MoveIn, *, clock: Clock = SYSTEM_CLOCK) -> TaskView:
+    now = clock.now()
+    policy = policy_of(data.policy)
+    task = await _movable_task(session, data.task_id)
+    check_version("task", task, data.version)
+    if data.start < now:
+        raise Invalid(Code.START_IN_PAST, "a task cannot be moved into the past", field="start")
+    await _check_engineers(session, task, data.engineer_ids)
+    # a window around the day wide enough for every engineer's zone
+    horizon = HorizonSpec(first_day=(data.start - dt.timedelta(days=1)).date(), days=3)
+    built = await build_problem(session, horizon, policy=policy, now=now)
+    key = str(task.id)
+    if key not in {t.id for t in built.problem.tasks}:
+        reason = next((o.text for o in built.left_out if o.task_id == key), "it is outside the planning horizon")
+        raise Invalid(Code.TASK_NOT_PLANNABLE, f"the move cannot be checked: {reason}", field="task_id")
+    start = built.frame.seconds(data.start)
+    moved_task = dataclasses.replace(built.problem.task(key), pin=None)  # the planner re-pins it here
+    duration = moved_task.duration
+    moved = dataclasses.replace(
+        built,
+        problem=dataclasses.replace(
+            built.problem, tasks=tuple(moved_task if t.id == key else t for t in built.problem.tasks)
+        ),
+        assigned=built.assigned | {key: Assigned(tuple(str(e) for e in data.engineer_ids), start, start + duration)},
+    )
+    violations = _new_violations(
+        check_plan(built.problem, published_plan(built)),
+        check_plan(moved.problem, published_plan(moved)),
+        key,
+        {str(e) for e in data.engineer_ids},
+    )
+    placed = {v.task_id for r in published_plan(moved).routes for v in r.visits}
+    if key not in placed:
+        violations.insert(
+            0, Violation("no_shift", "no engineer of the move works at that time (shift or absence)", key, None)
+        )
+    if violations:
+        raise Invalid(
+            Code.MOVE_VIOLATES_CONSTRAINTS,
+            "the move breaks " + "; ".join(v.text for v in violations[:5]),
+            field="start",
+            extra={"violations": [violation_json(v) for v in violations]},
+        )
+    end = data.start + dt.timedelta(seconds=duration)
+    await write_assignment(session, actor, task, data.engineer_ids, data.start, end, "move", now)
+    return (await task_views(session, [task]))[0]
+
+
+async def _movable_task(session: AsyncSession, task_id: UUID) -> Task:
+    order_id = await session.scalar(select(Task.work_order_id).where(Task.id == task_id))
+    if order_id is None:
+        raise NotFound("task", task_id, field="task_id")
+    order = await session.get(WorkOrder, order_id, with_for_update=True)
+    task = await session.get(Task, task_id, with_for_update=True)
+    assert order is not None and task is not None
+    if order.status not in MOVABLE_ORDERS:
+        raise Conflict(
+            Code.TASKS_LOCKED,
+            f"work order {order.number} is {order.status}; its tasks move only while it is open, on hold or scheduled",
+            extra={"current_status": order.status},
+        )
+    if task.status not in MOVABLE_TASKS:
+        raise Conflict(
+            Code.TASK_STARTED, f"task {task.sequence} is {task.status}", extra={"current_status": task.status}
+        )
+    return task
+
+
+async def _check_engineers(session: AsyncSession, task: Task, engineer_ids: Sequence[UUID]) -> None:
+    if len(set(engineer_ids)) != len(engineer_ids):
+        raise Invalid(Code.DUPLICATE_ENGINEER, "an engineer is listed twice", field="engineer_ids")
+    if len(engineer_ids) != task.crew_size:
+        raise Invalid(
+            Code.CREW_SIZE_MISMATCH,
+            f"task {task.sequence} needs a crew of {task.crew_size}, not {len(engineer_ids)}",
+            field="engineer_ids",
+            extra={"crew_size": task.crew_size},
+        )
+    found = {e.id: e for e in await session.scalars(select(Engineer).where(Engineer.id.in_(engineer_ids)))}
+    for index, engineer_id in enumerate(engineer_ids):
+        engineer = found.get(engineer_id)
+        if engineer is None:
+            raise NotFound("engineer", engineer_id, field=f"engineer_ids[{index}]")
+        if not engineer.active:
+            raise Invalid(
+                Code.ENGINEER_INACTIVE, f"engineer {engineer.number} is inactive", field=f"engineer_ids[{index}]"
+            )
+
+
+def _new_violations(
+    before: Sequence[Violation], after: Sequence[Violation], task_id: str, engineer_ids: set[str]
+) -> list[Violation]:
+    """What the move adds, on the moved task or the routes it lands on (older problems elsewhere are
+    not the move's to answer for)."""
+    seen = {(v.code, v.task_id, v.engineer_id) for v in before}
+    out: list[Violation] = []
+    for v in after:
+        if (v.code, v.task_id, v.engineer_id) in seen or v.code in {"missing", "both"}:
+            continue
+        if v.task_id == task_id or v.engineer_id in engineer_ids:
+            out.append(v)
+    return out

@@ -1,0 +1,135 @@
+"""Builders for dispatch scenarios: engineers with weekly hours, sites with coordinates, work orders
+with one task each, as plain ORM rows in the caller's session."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service_mgmt.models import (
+    Absence,
+    Customer,
+    Engineer,
+    EngineerSkill,
+    Site,
+    Task,
+    TaskAssignment,
+    WorkingHours,
+    WorkOrder,
+)
+
+EVERY_DAY = tuple(range(7))
+BERLIN = (52.52, 13.40)
+_numbers = itertools.count(1)
+
+
+def next_day(days: int = 1) -> dt.date:
+    return dt.datetime.now(dt.UTC).date() + dt.timedelta(days=days)
+
+
+async def engineer(
+    session: AsyncSession,
+    name: str,
+    skills: dict[str, int],
+    *,
+    home: tuple[float, float] = BERLIN,
+    zone: str = "Europe/Berlin",
+    weekdays: tuple[int, ...] = EVERY_DAY,
+    hours: tuple[str, str] = ("08:00", "17:00"),
+    territory: str | None = None,
+    absent: tuple[dt.datetime, dt.datetime] | None = None,
+) -> Engineer:
+    row = Engineer(
+        number=f"E-{next(_numbers):06d}",
+        name=name,
+        home_latitude=home[0],
+        home_longitude=home[1],
+        time_zone=zone,
+        territory=territory,
+        cost_rate=Decimal("60.00"),
+        currency="EUR",
+    )
+    session.add(row)
+    await session.flush()
+    session.add_all(EngineerSkill(engineer_id=row.id, skill=s, level=level) for s, level in skills.items())
+    starts, ends = dt.time.fromisoformat(hours[0]), dt.time.fromisoformat(hours[1])
+    session.add_all(WorkingHours(engineer_id=row.id, weekday=d, starts=starts, ends=ends) for d in weekdays)
+    if absent is not None:
+        session.add(Absence(engineer_id=row.id, starts_at=absent[0], ends_at=absent[1], reason="doctor"))
+    await session.flush()
+    return row
+
+
+async def site(session: AsyncSession, name: str, at: tuple[float, float] | None) -> Site:
+    customer = Customer(number=f"C-{next(_numbers):06d}", name=name, status="active")
+    session.add(customer)
+    await session.flush()
+    row = Site(
+        customer_id=customer.id,
+        name=name,
+        country="DE",
+        time_zone="Europe/Berlin",
+        latitude=at[0] if at else None,
+        longitude=at[1] if at else None,
+        opening_hours=[],
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+def window(start: dt.datetime, end: dt.datetime, kind: str = "appointment") -> dict[str, Any]:
+    return {"start": start.isoformat(), "end": end.isoformat(), "kind": kind}
+
+
+async def job(
+    session: AsyncSession,
+    at: Site,
+    *,
+    minutes: int = 60,
+    skills: dict[str, int] | None = None,
+    priority: str = "P3",
+    windows: list[dict[str, Any]] | None = None,
+    status: str = "open",
+    order_status: str | None = None,
+    pinned: bool = False,
+    planned: dt.datetime | None = None,
+    crew: list[UUID] | None = None,
+    name: str = "Repair",
+) -> Task:
+    """A work order at the site with one task; ``crew`` and ``planned`` make it assigned."""
+    order = WorkOrder(
+        number=f"WO-{next(_numbers):06d}",
+        customer_id=at.customer_id,
+        site_id=at.id,
+        service_type="repair",
+        priority=priority,
+        status=order_status or status,
+    )
+    session.add(order)
+    await session.flush()
+    task = Task(
+        work_order_id=order.id,
+        sequence=1,
+        name=name,
+        site_id=at.id,
+        duration_minutes=minutes,
+        required_skills=[{"skill": s, "level": level} for s, level in (skills or {}).items()],
+        time_windows=windows or [],
+        priority=priority,
+        crew_size=len(crew) if crew else 1,
+        pinned=pinned,
+        status=status,
+        planned_start=planned,
+        planned_end=planned + dt.timedelta(minutes=minutes) if planned else None,
+    )
+    session.add(task)
+    await session.flush()
+    session.add_all(TaskAssignment(task_id=task.id, engineer_id=e, lead=i == 0) for i, e in enumerate(crew or []))
+    await session.flush()
+    return task

@@ -1,0 +1,67 @@
+"""Large-problem machinery on small instances: shared depots, decomposition, id lookups."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+from scheduling import decompose
+from scheduling.checker import check_plan
+from scheduling.policy import Priority, balanced
+from scheduling.problem import Location
+from scheduling.solver import SolveParams, solve
+
+from .builders import H, engineer, problem, solved, task
+
+
+def _scattered(n: int, vans: int, seed: int = 3):
+    rng = random.Random(seed)
+    tasks = [task(f"t{i}", rng.randint(-3000, 3000), rng.randint(-3000, 3000), duration=900) for i in range(n)]
+    return problem([engineer(f"e{k}") for k in range(vans)], tasks)
+
+
+def test_engineers_sharing_a_depot_and_swapped_homes_are_routed():
+    a_to_b = replace(engineer("ab", 0), end=Location(5000, 0))
+    b_to_a = replace(engineer("ba", 5000), end=Location(0, 0))
+    depot_mates = [engineer("d1", 0), engineer("d2", 0)]
+    p = problem([a_to_b, b_to_a, *depot_mates], [task(f"t{i}", 1000 * i) for i in range(6)])
+    plan = solved(p)
+    assert plan.unassigned == ()
+
+
+def test_decomposition_keeps_every_task_and_only_lowers_the_objective():
+    p = _scattered(60, 8)
+    params = SolveParams(time_limit_seconds=4, large_from=10, part_size=15, part_seconds=0.5)
+    seen: list[int] = []
+    plan = solve(p, params, on_progress=lambda _t, objective: seen.append(objective))
+    assert check_plan(p, plan) == []
+    assert plan.unassigned == ()
+    assert seen == sorted(seen, reverse=True)  # never worse than before
+    # the reported objective is the plan's real travel cost (min_travel: 3/s + 1/m)
+    assert plan.stats.objective == 3 * plan.kpis.travel_seconds + plan.kpis.travel_metres
+
+
+def test_rules_that_couple_routes_are_not_decomposed():
+    p = _scattered(12, 2)
+    assert decompose.decomposable(p)
+    assert not decompose.decomposable(replace(p, policy=balanced()))
+    crew = replace(p, tasks=(*p.tasks, task("crew", 0, crew_size=2)))
+    after = replace(p, tasks=(*p.tasks, task("later", 0, after=("t0",))))
+    assert not decompose.decomposable(crew)
+    assert not decompose.decomposable(after)
+
+
+def test_large_problems_without_decomposition_still_get_a_checked_plan():
+    p = replace(_scattered(40, 6), policy=balanced())
+    plan = solve(p, SolveParams(time_limit_seconds=2, large_from=10))
+    assert check_plan(p, plan) == []
+    assert plan.unassigned == ()
+
+
+def test_lookups_by_id_follow_replace():
+    p = _scattered(3, 1)
+    urgent = replace(p.tasks[0], priority=Priority.P1)
+    q = replace(p, tasks=(urgent, *p.tasks[1:]))
+    assert q.task("t0").priority == Priority.P1
+    assert p.task("t0").priority == Priority.P3
+    assert q.engineer("e0").shifts[0].end == 17 * H
