@@ -22,6 +22,7 @@ from core.db import create_engine, create_session_factory, session_scope
 from core.settings import AuthSettings, DatabaseSettings, ServerSettings, Settings
 from service_mgmt.services.users import UserCreate, create_user
 from tests import database
+from tests.smtp_inbox import smtp  # noqa: F401  (fixture: a real SMTP server for mail tests)
 
 _GIVEN_POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 POSTGRES_URL = (

@@ -77,6 +77,8 @@ class WorkOrderOut(msgspec.Struct, kw_only=True):
     checklist: list[ChecklistItemOut]
     description: str | None
     completed_at: dt.datetime | None
+    # one visit per task; turns false when the unit needs repair again within 30 days
+    first_time_fix: bool | None
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -139,6 +141,7 @@ def _fields(work_order: WorkOrder) -> dict[str, Any]:
         "checklist": [ChecklistItemOut(item=str(c["item"]), done=bool(c["done"])) for c in work_order.checklist],
         "description": work_order.description,
         "completed_at": work_order.completed_at,
+        "first_time_fix": work_order.first_time_fix,
         "version": work_order.version,
         "created_at": work_order.created_at,
         "updated_at": work_order.updated_at,

@@ -5,16 +5,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
-import email
-import email.policy
-import socket
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -32,53 +25,10 @@ from core.settings import MailSettings, Settings
 from service_mgmt.models import WorkOrder
 from service_mgmt.services.service_report_queue import queue_service_report
 from tests.integration.service_report_fixtures import completed_work_order
+from tests.smtp_inbox import SmtpServer, free_port
 
 NOW = dt.datetime(2026, 3, 3, 12, 0, tzinfo=dt.UTC)
 Sessions = async_sessionmaker[AsyncSession]
-
-
-@dataclass
-class Inbox:
-    """An SMTP server's handler: keeps what it accepted, or answers `reply` to DATA."""
-
-    reply: str = "250 Message accepted"
-    received: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
-        if self.reply.startswith("250"):
-            parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
-            assert isinstance(parsed, EmailMessage)
-            self.received.append((list(envelope.rcpt_tos), parsed))
-        return self.reply
-
-
-@dataclass
-class SmtpServer:
-    inbox: Inbox
-    port: int
-
-    @property
-    def mailer(self) -> Mailer:
-        return Mailer(MailSettings(host="127.0.0.1", port=self.port, sender="service@example.com", timeout_seconds=5))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield SmtpServer(inbox, port)
-    finally:
-        controller.stop()
 
 
 async def dispatch(sessions: Sessions, mailer: Mailer, clock: FixedClock | None = None, **policy: Any) -> Any:
