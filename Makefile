@@ -33,6 +33,7 @@ run: demo-data
 	$(BIN)/service-mgmt serve --print-logins
 
 test: install
+	PYTHON=$(PYTHON) scripts/install-system-deps.sh --browser  # Chromium for tests/e2e (skips what is present)
 	scripts/test-all.sh
 
 lint: install

@@ -23,6 +23,7 @@ from api.routes import ROUTE_HANDLERS
 from api.security import build_jwt_auth
 from core.db import create_engine, create_session_factory, read_only
 from core.settings import Settings, load_settings
+from returns.events import register_handlers as register_returns_handlers
 from service_mgmt.dispatch.runs import Dispatcher
 from service_mgmt.dispatch.solver_pool import SolverPool
 
@@ -32,6 +33,7 @@ log = logging.getLogger("service_mgmt")
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     jwt_auth = build_jwt_auth(settings.auth)
+    register_returns_handlers()  # domain events (parts used -> van stock); idempotent
 
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
@@ -39,8 +41,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.engine = engine
         app.state.sessions = create_session_factory(engine)
         app.state.read_sessions = create_session_factory(read_only(engine))
-        # h8: dispatch runs solve in a process pool owned by the app (started on first use)
+        # dispatch runs solve in a process pool owned by the app (started on first use)
         app.state.dispatcher = Dispatcher(app.state.sessions, SolverPool(settings.dispatch_workers))
+        await app.state.dispatcher.fail_stale()  # runs left live by a process that died
         try:
             yield
         finally:

@@ -23,6 +23,9 @@ DEMO_LOGINS = [role.value for role in Role]
 @click.group()
 def main() -> None:
     """Field-service and service-contract management."""
+    from returns.events import register_handlers  # domain events for CLI commands; idempotent
+
+    register_handlers()
 
 
 @main.command()
@@ -104,6 +107,7 @@ def demo_data(customers: int, equipment: int, engineers: int, seed: int, if_empt
 
 async def _load_demo_data(size: Any, if_empty: bool, contracts: bool = True) -> None:
     from core.db import create_engine, create_session_factory, session_scope
+    from returns.demo_stock import load_demo_stock
     from service_mgmt.demo_contracts import load_demo_contracts
     from service_mgmt.demo_data import database_is_empty, load_demo_data
 
@@ -127,9 +131,11 @@ async def _load_demo_data(size: Any, if_empty: bool, contracts: bool = True) -> 
                 contract_summary = (
                     await load_demo_contracts(session, seed=size.seed, progress=report) if contracts else None
                 )
+                stock_summary = await load_demo_stock(session, seed=size.seed)  # warehouse, depot, vans
         console.print(f"demo data loaded: {summary}")
         if contract_summary is not None:
             console.print(f"demo contracts loaded: {contract_summary}")
+        console.print(f"demo stock loaded: {stock_summary}")
         console.print("demo logins (password 'demo'): " + ", ".join(DEMO_LOGINS))
     finally:
         await engine.dispose()
@@ -215,6 +221,47 @@ def worker() -> None:
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     asyncio.run(serve_worker(load_settings(), load_worker_settings()))
+
+
+@main.group()
+def dispatch() -> None:
+    """Dispatch optimization."""
+
+
+@dispatch.command("run")
+@click.option("--first-day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="default: today (UTC)")
+@click.option("--days", type=click.IntRange(1, 14), default=1, show_default=True, help="local days in the horizon")
+@click.option("--policy", default="balanced", show_default=True, help="sla_first, min_travel or balanced")
+@click.option(
+    "--time-limit", type=click.FloatRange(0.1, 600), default=10.0, show_default=True, help="seconds the search may take"
+)
+@click.option("--publish", is_flag=True, help="publish the plan to the tasks when the run succeeds")
+def dispatch_run(first_day: Any, days: int, policy: str, time_limit: float, publish: bool) -> None:
+    """Optimize the horizon as a stored run (as the API does), print its KPIs, optionally publish."""
+    from api.dispatch_command import run_dispatch
+    from core.errors import DomainError
+
+    try:
+        result = asyncio.run(
+            run_dispatch(
+                load_settings(),
+                first_day=first_day.date() if first_day else None,
+                days=days,
+                policy=policy,
+                time_limit=time_limit,
+                publish=publish,
+                say=console.print,
+            )
+        )
+    except DomainError as error:
+        console.print(f"[red]{error}[/]")
+        sys.exit(2)
+    console.print_json(data={"run_id": str(result.run_id), "status": result.status, "kpis": result.kpis})
+    if result.status != "succeeded":
+        console.print(f"[red]run {result.status}[/] {result.error or ''}")
+        sys.exit(1)
+    if result.published is not None:
+        console.print(f"published {result.published} task(s)")
 
 
 @main.group()

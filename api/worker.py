@@ -46,6 +46,9 @@ from core.job_runs import RunOrigin, scheduler_jobs
 from core.jobs import Cron, Every, JobContext, JobRegistry, JobSpec, Outcome, Runner, RunReport, Trigger, heartbeat
 from core.leader import Leadership, leadership
 from core.settings import DatabaseSettings, Settings, sla_warning_share
+from returns.events import register_handlers as register_returns_handlers
+from returns.jobs import returns_jobs
+from service_mgmt.dispatch.stale import stale_runs_job
 from service_mgmt.jobs import pm_jobs
 from service_mgmt.sla_jobs import sla_jobs
 
@@ -117,10 +120,12 @@ def contract_jobs() -> list[JobSpec]:
 
 def job_registry(worker: WorkerSettings) -> JobRegistry:
     registry = JobRegistry().add(*contract_jobs())
-    registry.add(*sla_jobs(sla_warning_share()))  # h4: SLA monitoring, every 5 minutes
-    registry.add(outbox_job())  # h2: e-mails and service reports, every 30 s
-    registry.add(*idempotency_jobs())  # h1: forget Idempotency-Key answers after 30 days
-    registry.add(*pm_jobs())  # h3: preventive maintenance calls, daily
+    registry.add(*sla_jobs(sla_warning_share()))  # SLA monitoring, every 5 minutes
+    registry.add(outbox_job())  # e-mails and service reports, every 30 s
+    registry.add(*idempotency_jobs())  # forget Idempotency-Key answers after 30 days
+    registry.add(*pm_jobs())  # preventive maintenance calls, daily
+    registry.add(*returns_jobs())  # advance exchange reminders and overdue charges, daily
+    registry.add(stale_runs_job())  # dispatch runs whose process died, every minute
     if worker.heartbeat_seconds > 0:
         registry.add(heartbeat(dt.timedelta(seconds=worker.heartbeat_seconds)))
     return registry
@@ -310,6 +315,7 @@ async def serve_worker(settings: Settings, worker: WorkerSettings) -> None:
 async def run_worker(settings: Settings, worker: WorkerSettings, registry: JobRegistry | None = None) -> None:
     """Contend for leadership; while leading, schedule; when the lead is lost, contend again."""
     registry = job_registry(worker) if registry is None else registry
+    register_returns_handlers()  # domain events in jobs too; idempotent
     zone = ZoneInfo(worker.time_zone)
     engine = create_engine(settings.database)
     runner = Runner(create_session_factory(engine))

@@ -30,6 +30,10 @@ class AuthSettings:
     # Failed logins allowed per username (and per client address) inside the window.
     login_max_failures: int = 5
     login_window_seconds: int = 300
+    # public RMA tracking lookups that found nothing, per RMA number / per client address
+    tracking_max_failures: int = 5
+    tracking_max_failures_per_address: int = 20
+    tracking_window_seconds: int = 900
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +49,7 @@ class ServerSettings:
 
 @dataclass(frozen=True, slots=True)
 class MailSettings:
-    """Outgoing mail (h2: outbox dispatch). No SMTP_HOST means mail is disabled: the outbox
+    """Outgoing mail (outbox dispatch). No SMTP_HOST means mail is disabled: the outbox
     dispatcher then delivers nothing and messages wait, rather than failing against a
     localhost:25 that a development machine rarely has."""
 
@@ -67,12 +71,14 @@ class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
-    documents_dir: Path = Path("var/documents")
     mail: MailSettings = field(default_factory=MailSettings)
-    # The share of an SLA target's time after which the planner is warned (h4: SLA monitoring).
+    # The share of an SLA target's time after which the planner is warned (SLA monitoring).
     sla_warning_share: float = 0.75
-    # h8: processes that solve dispatch runs beside each web/worker process (DISPATCH_WORKERS)
+    # processes that solve dispatch runs beside each web/worker process (DISPATCH_WORKERS)
     dispatch_workers: int = 1
+    # days a customer has to send back the defective unit of an advance exchange
+    # (ADVANCE_EXCHANGE_RETURN_DAYS)
+    advance_exchange_return_days: int = 14
 
 
 def _flag(value: str | None, default: bool = False) -> bool:
@@ -116,6 +122,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             token_ttl_minutes=int(env.get("TOKEN_TTL_MINUTES", "480")),
             login_max_failures=int(env.get("LOGIN_MAX_FAILURES", "5")),
             login_window_seconds=int(env.get("LOGIN_WINDOW_SECONDS", "300")),
+            tracking_max_failures=int(env.get("TRACKING_MAX_FAILURES", "5")),
+            tracking_max_failures_per_address=int(env.get("TRACKING_MAX_FAILURES_PER_ADDRESS", "20")),
+            tracking_window_seconds=int(env.get("TRACKING_WINDOW_SECONDS", "900")),
         ),
         server=ServerSettings(
             host=env.get("HOST", "127.0.0.1"),
@@ -126,10 +135,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             max_page_size=int(env.get("MAX_PAGE_SIZE", "200")),
             debug=_flag(env.get("DEBUG")),
         ),
-        documents_dir=Path(env.get("DOCUMENTS_DIR", "var/documents")),
         mail=load_mail_settings(env),
         sla_warning_share=sla_warning_share(env),
         dispatch_workers=int(env.get("DISPATCH_WORKERS", "1")),
+        advance_exchange_return_days=int(env.get("ADVANCE_EXCHANGE_RETURN_DAYS", "14")),
     )
 
 

@@ -24,13 +24,24 @@ Design note
   visit transits): it lies inside its window and shift, never during a service, and never cuts a
   drive short (the gap holding it is at least travel + break). The independent checker verifies
   exactly that on every plan in the tests, since breaks have a bug trail upstream.
+  Stability (re-optimization): a task may carry ``Previous`` (engineer, start) from the published
+  plan. Moving its start costs ``stability_per_second`` each way (soft lower and upper bounds on its
+  time cumul at the previous start; when it also has a soft SLA, one hinge at the earlier of the two
+  with the summed slope, since OR-Tools keeps one soft upper bound per cumul: never undercharged);
+  another engineer costs ``stability_engineer_change`` once, through a "moved" dimension whose
+  per-engineer unary transit is 1 for tasks someone else had, with that as its span cost (the arc
+  costs stay homogeneous). The previous routes are also the warm start (not for decomposed solves).
   Vehicles based at the same place share one start/end node (per-vehicle zero-distance depot nodes
   stalled the first-solution heuristics at 250 vehicles), and matrices are built over distinct
-  locations. PARALLEL_CHEAPEST_INSERTION + GUIDED_LOCAL_SEARCH; ``stop`` is polled at each solution
+  locations. PARALLEL_CHEAPEST_INSERTION + GUIDED_LOCAL_SEARCH; when tasks differ in penalty
+  (priorities, pins) LOCAL_CHEAPEST_INSERTION sorted by penalty instead, so P1s are placed before
+  any P3 can take their room (the parallel insertion left P1s out of an overloaded day and the local
+  search could not repair it); ``stop`` is polled at each solution
   (``FinishCurrentSearch``), ``on_progress`` gets (seconds, best objective) on each improvement.
   The solver never answers "no plan": what the search leaves out gets "capacity/cost".
-* Large problems (``SolveParams.large_from`` tasks, default 300): the first solution and the local
-  search look only at near neighbours; when no rule couples routes (no dependencies, crews or
+* Large problems (``SolveParams.large_from`` tasks, default 300): the (global cheapest insertion)
+  first solution looks only at near neighbours; the local search looks at all of them (restricted,
+  it found no improvement at all on the 50 × 400 field scenario); when no rule couples routes (no dependencies, crews or
   workload balance) the rest of the budget goes to ``decompose.improve``: groups of neighbouring
   routes (~``part_size`` tasks) are re-solved as problems of their own, warm-started from the
   current routes (``ReadAssignmentFromRoutes``), and kept when cheaper, so the total only drops.
@@ -51,6 +62,7 @@ from scheduling.problem import (
     Engineer,
     LunchBreak,
     Pin,
+    Previous,
     Problem,
     Shift,
     SkillRequirement,
@@ -78,6 +90,7 @@ __all__ = [
     "Pin",
     "Plan",
     "Policy",
+    "Previous",
     "Priority",
     "Problem",
     "Reason",

@@ -132,7 +132,7 @@ def _check_lunch(
     lunch = engineer.lunch
     if lunch is None:
         return []
-    earliest, latest = route.day * DAY + lunch.earliest, route.day * DAY + lunch.latest
+    earliest, latest = lunch.window_on(route.day)
     if max(earliest, shift_start) + lunch.duration > min(latest, shift_end):
         return []  # the window does not meet the shift: no lunch owed that day
     if route.lunch_start is None:

@@ -379,7 +379,7 @@ class InsertionIndex:
             + policy.travel_per_metre * d_metres
             + late_cost
             + downstream
-            + overtime * policy.overtime_per_second * r.engineer.overtime_rate
+            + overtime * r.engineer.overtime_cost(policy)
             + mismatch
         )
         return Insertion(

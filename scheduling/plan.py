@@ -38,14 +38,17 @@ class CostBreakdown:
     lateness: int = 0
     overtime: int = 0
     territory: int = 0
+    stability: int = 0  # moving a previously planned task (start shift, other engineer)
     travel_seconds: int = 0
     travel_metres: int = 0
     late_seconds: int = 0
     overtime_seconds: int = 0
+    moved_seconds: int = 0  # |start - previous start|
+    engineer_changed: bool = False
 
     @property
     def total(self) -> int:
-        return self.travel + self.lateness + self.overtime + self.territory
+        return self.travel + self.lateness + self.overtime + self.territory + self.stability
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,10 @@ class Policy:
     territory_mismatch: int = 0  # per task served outside the engineer's territory
     balance_per_second: int = 0  # per second of work above the fair share of a shift
     sla_hard: bool = False
+    # Stability (re-optimization): only tasks carrying a ``Task.previous`` pay these. Per second the
+    # start moves away from the previous start (either way), and once per task another engineer takes.
+    stability_per_second: int = 1
+    stability_engineer_change: int = 1_800
 
     def lateness(self, priority: Priority) -> int:
         return self.lateness_per_second.get(priority, 0)

@@ -7,6 +7,7 @@ travel provider turns them into integer seconds and metres once, before solving.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +21,7 @@ __all__ = [
     "Location",
     "LunchBreak",
     "Pin",
+    "Previous",
     "Priority",
     "Problem",
     "Shift",
@@ -56,14 +58,20 @@ class Shift:
 
 @dataclass(frozen=True, slots=True)
 class LunchBreak:
-    """A break of ``duration`` lying entirely inside ``[earliest, latest]`` (seconds after the day's midnight)."""
+    """A break of ``duration`` lying entirely inside ``[earliest, latest]`` (seconds after the day's midnight).
+
+    ``by_day`` (day index -> absolute ``(earliest, latest)``) overrides that for the days it names: an
+    engineer's local 11:30 is not ``day * DAY + 11.5 h`` in another zone or on a DST-change day.
+    """
 
     duration: int
     earliest: int
     latest: int
+    by_day: Mapping[int, tuple[int, int]] = field(default_factory=dict)
 
     def window_on(self, day: int) -> tuple[int, int]:
-        return day * DAY + self.earliest, day * DAY + self.latest
+        window = self.by_day.get(day)
+        return window if window is not None else (day * DAY + self.earliest, day * DAY + self.latest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +85,7 @@ class Engineer:
     end: Location | None = None
     lunch: LunchBreak | None = None
     overtime_max: int = 0  # seconds per shift beyond its end
-    overtime_rate: int = 1  # multiplies the policy's overtime cost
+    overtime_rate: float = 1.0  # multiplies the policy's overtime cost (see ``overtime_cost``)
     territory: str | None = None
     capacity: int | None = None
     cost_rate: int = 0  # cost per second of working span
@@ -85,6 +93,10 @@ class Engineer:
     @property
     def end_location(self) -> Location:
         return self.end if self.end is not None else self.start
+
+    def overtime_cost(self, policy: Policy) -> int:
+        """Cost per second of overtime: the policy's weight times this engineer's rate, rounded half up."""
+        return math.floor(policy.overtime_per_second * self.overtime_rate + 0.5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +106,15 @@ class Pin:
     engineer_id: str | None = None
     start: int | None = None
     in_progress: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Previous:
+    """Where an earlier (published, communicated) plan had the task. Unlike a pin it may move, at the
+    policy's stability cost: per second its start shifts, and once if another engineer takes it."""
+
+    engineer_id: str | None = None
+    start: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +132,7 @@ class Task:
     demand: int = 0
     pin: Pin | None = None
     territory: str | None = None
+    previous: Previous | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,11 @@ class SolveParams:
     time_limit_seconds: float = 10.0
     # measured better than PATH_CHEAPEST_ARC on time-windowed instances (see shared bench README)
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
+    # when tasks differ in unassigned penalty (priorities, pins), this strategy instead: it inserts
+    # tasks one by one, the most expensive to leave out first, so no P1 finds its room taken by a P3
+    # (parallel cheapest insertion fills by cheapest insertion cost and left 3 P1s out of the field
+    # scenario, which the local search could not repair)
+    mixed_priorities_first_solution: str = "LOCAL_CHEAPEST_INSERTION"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     log_search: bool = False
     # Large problems (at least ``large_from`` tasks): the first solution looks only at near neighbours,
@@ -51,11 +56,14 @@ def solve(
     large = len(feasibility.eligible) >= params.large_from
     by_parts = large and decompose.decomposable(problem)
     began = time.monotonic()
+    # a warm start from the previous plan, when there is one; not for the decomposed search, whose
+    # first solution must place every task (it stops there and only improves routes afterwards)
+    initial = None if by_parts else _previous_routes(problem, feasibility)
     raw = _routing.search(
         model,
         _routing.SearchParams(
             time_limit_seconds=params.time_limit_seconds,
-            first_solution=params.first_solution,
+            first_solution=_first_solution(problem, feasibility, params),
             metaheuristic=params.metaheuristic,
             log_search=params.log_search,
             neighbors_ratio=params.neighbors_ratio if large else 1.0,
@@ -63,6 +71,7 @@ def solve(
         ),
         stop,
         on_progress,
+        initial,
     )
     if by_parts:
         raw = decompose.improve(
@@ -81,6 +90,34 @@ def solve(
         status=raw.status, objective=raw.objective, wall_seconds=raw.wall_seconds, progress=tuple(raw.progress)
     )
     return _plan(problem, feasibility, model, raw.routes or [], stats)
+
+
+def _first_solution(problem: Problem, feasibility: Feasibility, params: SolveParams) -> str:
+    kept = [t for t in problem.tasks if t.id in feasibility.eligible]
+    penalties = set(_routing.unassigned_penalties(problem, kept).values())
+    return params.mixed_priorities_first_solution if len(penalties) > 1 else params.first_solution
+
+
+def _previous_routes(problem: Problem, feasibility: Feasibility) -> dict[int, list[str]] | None:
+    """Vehicle index -> task ids in previous start order, for tasks whose previous engineer and start
+    fall in one of that engineer's shifts (tasks the previous plan did not hold stay out)."""
+    routes: dict[int, list[tuple[int, str]]] = {}
+    for task in problem.tasks:
+        previous = task.previous
+        if previous is None or previous.engineer_id is None or previous.start is None or task.crew_size > 1:
+            continue
+        allowed = feasibility.eligible.get(task.id)
+        if not allowed:
+            continue
+        for vehicle_index in allowed:
+            vehicle = feasibility.vehicles[vehicle_index]
+            shift = vehicle.shift
+            if vehicle.engineer.id == previous.engineer_id and shift.start <= previous.start <= shift.end:
+                routes.setdefault(vehicle_index, []).append((previous.start, task.id))
+                break
+    if not routes:
+        return None
+    return {v: [t for _, t in sorted(stops)] for v, stops in routes.items()}
 
 
 def _plan(
@@ -142,13 +179,19 @@ def _route(problem: Problem, model: _routing.Model | None, raw: _routing.RawRout
             if task.territory is not None and engineer.territory is not None and task.territory != engineer.territory
             else 0
         )
+        held_start, held_engineer = _routing.stable_start(problem, task), _routing.stable_engineer(problem, task)
+        moved = abs(start - held_start) if held_start is not None else 0
+        changed = held_engineer is not None and held_engineer != engineer.id
         cost = CostBreakdown(
             travel=policy.travel_per_second * secs + policy.travel_per_metre * metres,
             lateness=policy.lateness(task.priority) * late,
             territory=mismatch,
+            stability=policy.stability_per_second * moved + (policy.stability_engineer_change if changed else 0),
             travel_seconds=secs,
             travel_metres=metres,
             late_seconds=late,
+            moved_seconds=moved,
+            engineer_changed=changed,
         )
         visits.append(Visit(task.id, arrival, start, start + task.duration, secs, metres, late, cost))
         prev_loc, prev_end = loc, start + task.duration
@@ -169,12 +212,15 @@ def _route(problem: Problem, model: _routing.Model | None, raw: _routing.RawRout
             CostBreakdown(
                 travel=cost.travel,
                 lateness=cost.lateness,
-                overtime=overtime * policy.overtime_per_second * engineer.overtime_rate,
+                overtime=overtime * engineer.overtime_cost(policy),
                 territory=cost.territory,
+                stability=cost.stability,
                 travel_seconds=cost.travel_seconds,
                 travel_metres=cost.travel_metres,
                 late_seconds=cost.late_seconds,
                 overtime_seconds=overtime,
+                moved_seconds=cost.moved_seconds,
+                engineer_changed=cost.engineer_changed,
             ),
         )
     return Route(

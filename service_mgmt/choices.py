@@ -137,7 +137,7 @@ class TechnicianStep(StrEnum):
     ON_SITE = "on_site"
 
 
-# h1: what a technician may do with an assigned task. The planner moves tasks with their work
+# what a technician may do with an assigned task. The planner moves tasks with their work
 # order (scheduled, dispatched); from there the field takes over. Leaving a site again (on_site
 # -> en_route: fetching a part, coming back another day) makes a second visit.
 TECHNICIAN_TASK_STEPS: dict[TaskStatus, frozenset[TaskStatus]] = {
@@ -173,7 +173,7 @@ class SlaStage(StrEnum):
     BREACH = "breach"
 
 
-# h8: dispatch runs
+# dispatch runs
 class DispatchRunStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"

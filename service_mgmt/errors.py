@@ -83,7 +83,7 @@ class Code(StrEnum):
     ENGINEER_INACTIVE = "engineer_inactive"
     SKILL_MISSING = "skill_missing"
     ENGINEER_ABSENT = "engineer_absent"
-    # h1: technician API, status steps, confirmations
+    # technician API, status steps, confirmations
     NO_ENGINEER = "no_engineer"
     WORK_ORDER_NOT_ACTIVE = "work_order_not_active"
     TIME_IN_FUTURE = "time_in_future"
@@ -97,17 +97,17 @@ class Code(StrEnum):
     SIGNATURE_TOO_LARGE = "signature_too_large"
     SIGNED_BY_REQUIRED = "signed_by_required"
     SIGNATURE_REQUIRED = "signature_required"
-    # h2: service report
+    # service report
     WORK_ORDER_NOT_COMPLETED = "work_order_not_completed"
-    # h4: knowledge codes, SLA monitoring, first-time fix
+    # knowledge codes, SLA monitoring, first-time fix
     UNKNOWN_SYMPTOM_CODE = "unknown_symptom_code"
     UNKNOWN_RESOLUTION_CODE = "unknown_resolution_code"
     DUPLICATE_KNOWLEDGE_CODE = "duplicate_knowledge_code"
     INVALID_PERIOD = "invalid_period"
-    # h5: billable items from confirmations
+    # billable items from confirmations
     PRICE_MISSING = "price_missing"
     CURRENCY_MISMATCH = "currency_mismatch"
-    # h3: preventive maintenance plans
+    # preventive maintenance plans
     ONE_OBJECT_ONLY = "one_object_only"
     INTERVAL_REQUIRED = "interval_required"
     INVALID_INTERVAL = "invalid_interval"
@@ -117,7 +117,7 @@ class Code(StrEnum):
     DATE_OUT_OF_RANGE = "date_out_of_range"
     CONTRACT_NOT_IN_FORCE = "contract_not_in_force"
     LINE_PLANS_ONLY = "line_plans_only"
-    # h8: dispatch runs, publishing, moves, insertions, offers, what-if
+    # dispatch runs, publishing, moves, insertions, offers, what-if
     UNKNOWN_POLICY = "unknown_policy"
     CHANGES_ONLY_FOR_WHAT_IF = "changes_only_for_what_if"
     RUN_FINISHED = "run_finished"
@@ -130,3 +130,6 @@ class Code(StrEnum):
     TASK_STARTED = "task_started"
     START_IN_PAST = "start_in_past"
     TASK_OR_SPEC = "task_or_spec"
+    # engineers' lunch and overtime rules for dispatch
+    LUNCH_INCOMPLETE = "lunch_incomplete"
+    LUNCH_WINDOW_TOO_SHORT = "lunch_window_too_short"

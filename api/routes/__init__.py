@@ -18,14 +18,18 @@ from api.routes.knowledge_codes import KnowledgeCodeController
 from api.routes.kpis import first_time_fix
 from api.routes.pm_plans import PmPlanController
 from api.routes.products import ProductController
+from api.routes.repair_orders import RepairOrderController, RmaRepairController
 from api.routes.request_sla import get_request_sla
+from api.routes.rmas import RmaController
 from api.routes.service_contracts import ServiceContractController
 from api.routes.service_levels import CoverageCalendarController, ServiceLevelController
 from api.routes.service_reports import download_service_report
 from api.routes.service_requests import ServiceRequestController
 from api.routes.sites import SiteController
+from api.routes.stock import StockController, StockLocationController
 from api.routes.system import health, landing, ready
 from api.routes.technician import TechnicianController, list_confirmations
+from api.routes.tracking_pages import static_files, track_form, track_lookup, track_quote_decision, track_view
 from api.routes.users import UserController
 from api.routes.warranties import (
     EquipmentWarrantyController,
@@ -61,17 +65,31 @@ ROUTE_HANDLERS: list[Any] = [
     ServiceRequestController,
     JobTemplateController,
     WorkOrderController,
-    # h1: technician API and confirmations
+    # technician API and confirmations
     TechnicianController,
     list_confirmations,
     BillableItemController,
     download_service_report,
-    # h4: knowledge codes, SLA clocks, first-time fix
+    # knowledge codes, SLA clocks, first-time fix
     KnowledgeCodeController,
     get_request_sla,
     first_time_fix,
-    # h3: preventive maintenance plans
+    # preventive maintenance plans
     PmPlanController,
-    # h8: dispatch runs, publish, moves, insertions, offers
+    # dispatch runs, publish, moves, insertions, offers
     DispatchController,
+    # RMAs (staff and customer portal)
+    RmaController,
+    # public repair tracking pages and their stylesheet
+    track_form,
+    track_lookup,
+    track_view,
+    track_quote_decision,
+    static_files(),
+    # inventory (locations, levels, serials, moves, reservations, availability)
+    StockLocationController,
+    StockController,
+    # depot repair orders, quotes, return documents
+    RepairOrderController,
+    RmaRepairController,
 ]

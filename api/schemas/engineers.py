@@ -48,6 +48,11 @@ class EngineerOut(msgspec.Struct, kw_only=True):
     cost_rate: Decimal
     currency: str
     active: bool
+    lunch_minutes: int | None
+    lunch_window_start: str | None
+    lunch_window_end: str | None
+    max_overtime_minutes: int
+    overtime_rate_multiplier: Decimal
     skills: list[SkillOut]
     certifications: list[CertificationOut]
     working_hours: list[WorkingHoursOut]
@@ -105,6 +110,11 @@ def engineer_out(view: EngineerView) -> EngineerOut:
         cost_rate=e.cost_rate,
         currency=e.currency,
         active=e.active,
+        lunch_minutes=e.lunch_minutes,
+        lunch_window_start=wall_time(e.lunch_window_start) if e.lunch_window_start is not None else None,
+        lunch_window_end=wall_time(e.lunch_window_end) if e.lunch_window_end is not None else None,
+        max_overtime_minutes=e.max_overtime_minutes,
+        overtime_rate_multiplier=e.overtime_rate_multiplier,
         skills=[SkillOut(skill=s.skill, level=s.level) for s in view.skills],
         certifications=[
             CertificationOut(

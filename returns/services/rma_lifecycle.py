@@ -43,7 +43,7 @@ CUSTOMER_VISIBLE: frozenset[RmaStatus] = frozenset(
 async def locked_rma(session: AsyncSession, rma_id: UUID) -> Rma:
     rma = await session.scalar(select(Rma).where(Rma.id == rma_id).with_for_update())
     if rma is None:
-        raise NotFound("rma_not_found", "no such RMA")
+        raise NotFound("rma", rma_id)
     return rma
 
 

@@ -71,10 +71,13 @@ def cost_json(cost: CostBreakdown) -> dict[str, int]:
         "lateness": cost.lateness,
         "overtime": cost.overtime,
         "territory": cost.territory,
+        "stability": cost.stability,
         "travel_seconds": cost.travel_seconds,
         "travel_metres": cost.travel_metres,
         "late_seconds": cost.late_seconds,
         "overtime_seconds": cost.overtime_seconds,
+        "moved_seconds": cost.moved_seconds,
+        "engineer_changed": cost.engineer_changed,
     }
 
 

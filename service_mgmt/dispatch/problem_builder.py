@@ -6,7 +6,11 @@
   (``service_mgmt.availability``: DST-correct, a spring-forward day is an hour shorter), and no shift
   starts before ``now`` (the past is not plannable).
 * Engineers: active ones, optionally only some territories or ids; skills with levels; certifications
-  valid through a day index; home base as start and end.
+  valid through a day index; home base as start and end; lunch (its local window per day, so
+  DST-correct), overtime allowance and rate, territory, and the hourly cost rate (``cost_per_second``).
+* Tasks have no territory: sites have no region column (the engineer's territory still filters).
+* Re-optimization runs: ``with_previous`` gives each planned, unpinned task its current engineer and
+  start as ``Task.previous``, which the policy's stability weights hold it to.
 * Tasks: live tasks (open, scheduled, dispatched, en route, on site) of live work orders whose
   appointment windows meet the horizon (or which have none), or which are planned inside it.
   Appointment windows bound the start of service; the SLA window's end is the SLA deadline (soft or
@@ -23,7 +27,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -36,8 +41,10 @@ from scheduling import (
     Engineer,
     HaversineTravel,
     Location,
+    LunchBreak,
     Pin,
     Policy,
+    Previous,
     Priority,
     Problem,
     Shift,
@@ -181,6 +188,18 @@ async def build_problem(
     )
 
 
+def with_previous(built: BuiltProblem) -> BuiltProblem:
+    """For a re-optimization: every unpinned task that is planned (engineer and start) carries that
+    assignment as ``Task.previous``, so moving it costs the policy's stability weights."""
+    tasks = []
+    for task in built.problem.tasks:
+        held = built.assigned.get(task.id)
+        if task.pin is None and held is not None and held.engineer_ids and held.start is not None:
+            task = replace(task, previous=Previous(held.engineer_ids[0], held.start))
+        tasks.append(task)
+    return replace(built, problem=replace(built.problem, tasks=tuple(tasks)))
+
+
 def working(engineers: Iterable[Engineer]) -> tuple[Engineer, ...]:
     """Engineers with at least one shift. Nobody else can take work in the horizon, and the routing
     model currently fails on an engineer without shifts (scheduling/_routing.py ``_read`` asserts)."""
@@ -270,9 +289,40 @@ async def _build_engineers(
                 skills=skills[row.id],
                 certifications=certificates[row.id],
                 territory=row.territory,
+                lunch=_lunch(row, horizon, frame, zone, {s.day for s in shifts}),
+                overtime_max=row.max_overtime_minutes * 60,
+                overtime_rate=float(row.overtime_rate_multiplier),
+                cost_rate=cost_per_second(row.cost_rate),
             )
         )
     return out
+
+
+def cost_per_second(hourly: Decimal) -> int:
+    """The engineer's hourly rate in the objective's units, per second of working span.
+
+    The policies' weights read as cents: travel at 1 per second is 36.00 an hour. So a rate of 60.00 an
+    hour is 6,000 cents / 3,600 s, 2 per second (rounded half up; currencies are not converted)."""
+    return math.floor(hourly * 100 / 3600 + Decimal("0.5"))
+
+
+def _lunch(
+    row: EngineerRow, horizon: HorizonSpec, frame: TimeFrame, zone: ZoneInfo, days: set[int]
+) -> LunchBreak | None:
+    """The lunch window in local wall time, per working day as problem seconds (DST-correct)."""
+    if row.lunch_minutes is None or row.lunch_window_start is None or row.lunch_window_end is None:
+        return None
+    by_day: dict[int, tuple[int, int]] = {}
+    for day in sorted(days):
+        date = horizon.first_day + dt.timedelta(days=day)
+        by_day[day] = (
+            frame.seconds(local_instant(date, row.lunch_window_start, zone)),
+            frame.seconds(local_instant(date, row.lunch_window_end, zone)),
+        )
+    midnight = dt.datetime.combine(dt.date.min, dt.time())
+    earliest = int((dt.datetime.combine(dt.date.min, row.lunch_window_start) - midnight).total_seconds())
+    latest = int((dt.datetime.combine(dt.date.min, row.lunch_window_end) - midnight).total_seconds())
+    return LunchBreak(row.lunch_minutes * 60, earliest, latest, by_day)
 
 
 # --- tasks --------------------------------------------------------------------------------------

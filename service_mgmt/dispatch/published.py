@@ -15,13 +15,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduling import InsertionIndex, Location, Plan, Policy, Reason, Route, Shift, Unassigned, Visit
+from scheduling import Engineer, InsertionIndex, Location, Plan, Policy, Reason, Route, Shift, Unassigned, Visit
 from service_mgmt.dispatch.problem_builder import BuiltProblem, HorizonSpec, build_problem
 from service_mgmt.models import (
     Absence,
@@ -142,7 +142,7 @@ def _route(built: BuiltProblem, engineer_id: str, shift: Shift, stops: list[tupl
     n = len(stops)
     first_leg = matrices.seconds[0][1]
     back_secs, back_metres = matrices.seconds[n][n + 1], matrices.metres[n][n + 1]
-    return Route(
+    route = Route(
         engineer_id=engineer_id,
         day=shift.day,
         shift_start=shift.start,
@@ -153,6 +153,34 @@ def _route(built: BuiltProblem, engineer_id: str, shift: Shift, stops: list[tupl
         return_travel_seconds=back_secs,
         return_travel_metres=back_metres,
     )
+    return _with_lunch(route, engineer, shift, [matrices.seconds[i][i + 1] for i in range(n + 1)])
+
+
+def _with_lunch(route: Route, engineer: Engineer, shift: Shift, legs: list[int]) -> Route:
+    """The stored plan has no lunch: put it at the earliest place the published times leave room for
+    (before leaving, in a gap with the drive still fitting, or after coming back). None fits: no lunch,
+    which the checker reports as it is."""
+    lunch = engineer.lunch
+    if lunch is None:
+        return route
+    earliest, latest = lunch.window_on(shift.day)
+    earliest, latest = max(earliest, shift.start), min(latest, shift.end)
+    if earliest + lunch.duration > latest:
+        return route  # nothing owed that day
+    frees = [route.departure, *(v.end for v in route.visits)]
+    busies = [*(v.start for v in route.visits), route.return_at]
+    options: list[int] = []
+    if earliest + lunch.duration <= route.departure:
+        options.append(earliest)
+    for free, busy, leg in zip(frees, busies, legs, strict=True):
+        start = max(free, earliest)
+        if busy - free >= leg + lunch.duration and start + lunch.duration <= min(busy, latest):
+            options.append(start)
+    if max(route.return_at, earliest) + lunch.duration <= latest:
+        options.append(max(route.return_at, earliest))
+    if not options:
+        return route
+    return replace(route, lunch_start=min(options), lunch_duration=lunch.duration)
 
 
 # --- the cache ----------------------------------------------------------------------------------

@@ -8,8 +8,9 @@ event loop drains progress messages, writes them to the row (``running``, best o
 looks for a cancel request on the row (so a cancel reaching another process still stops it), and finally
 stores KPIs and the plan, or the error. Each driver write is a short transaction of its own.
 
-Known limit: a run whose process dies mid-solve stays ``queued``/``running``; a later cancel marks it
-``cancelled`` only if no driver answers (see ``cancel_run``'s ``orphan_after``).
+The driver also writes a heartbeat (``heartbeat_at``) at least every ``stale.HEARTBEAT_SECONDS``; a run
+whose process died stops beating and is marked ``failed`` ("worker lost") by ``stale.fail_stale_runs``,
+at app start-up and by a periodic worker job.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import concurrent.futures
 import contextlib
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass
 from typing import Annotated, Any
 from uuid import UUID
@@ -36,9 +38,10 @@ from core.listing import Page, PageRequest, paginate
 from scheduling import PRESETS, Policy, SolveParams, policy_named
 from service_mgmt.choices import DISPATCH_RUN_FINISHED, DispatchRunKind, DispatchRunStatus
 from service_mgmt.dispatch.plan_json import compare, kpis_of, plan_json
-from service_mgmt.dispatch.problem_builder import MAX_DAYS, BuiltProblem, HorizonSpec, build_problem
+from service_mgmt.dispatch.problem_builder import MAX_DAYS, BuiltProblem, HorizonSpec, build_problem, with_previous
 from service_mgmt.dispatch.published import PublishedCache, published_plan
 from service_mgmt.dispatch.solver_pool import Improved, SolveHandle, SolveOutcome, SolverPool, Started
+from service_mgmt.dispatch.stale import HEARTBEAT_SECONDS, LIVE, fail_stale_runs
 from service_mgmt.dispatch.what_if import WhatIfChanges, apply_changes, check_changes
 from service_mgmt.errors import Code
 from service_mgmt.models import DispatchRun
@@ -97,6 +100,8 @@ async def start_run(
         engineer_ids=tuple(data.engineer_ids),
     )
     built = await build_problem(session, horizon, policy=policy, now=now)
+    if data.kind is DispatchRunKind.REOPTIMIZE:
+        built = with_previous(built)  # what was communicated moves only at the stability cost
     baseline: dict[str, Any] | None = None
     if data.kind is DispatchRunKind.WHAT_IF:
         baseline = kpis_of(built, published_plan(built))
@@ -201,11 +206,24 @@ class Dispatcher:
         self.published = PublishedCache()
         self._drivers: dict[UUID, asyncio.Task[None]] = {}
         self._handles: dict[UUID, SolveHandle] = {}
+        self._beats: dict[UUID, float] = {}  # run -> time.monotonic() of its last heartbeat write
 
     def launch(self, started: StartedRun) -> None:
         """Call after the run's row is committed. Returns at once; the solve runs in the pool."""
         run_id = started.run.id
         self._drivers[run_id] = asyncio.get_running_loop().create_task(self._drive(started), name=f"dispatch {run_id}")
+
+    async def fail_stale(self) -> list[UUID]:
+        """At start-up: runs left live by a process that died are failed ("worker lost"). Never raises:
+        a start-up must not fail over bookkeeping."""
+        try:
+            async with self.sessions() as session:
+                lost = await fail_stale_runs(session, self.clock.now())
+                await session.commit()
+                return lost
+        except Exception:
+            log.exception("could not check for stale dispatch runs")
+            return []
 
     def cancel_local(self, run_id: UUID) -> None:
         handle = self._handles.get(run_id)
@@ -240,6 +258,7 @@ class Dispatcher:
         finally:
             self._handles.pop(run_id, None)
             self._drivers.pop(run_id, None)
+            self._beats.pop(run_id, None)
 
     async def _watch(self, run_id: UUID, handle: SolveHandle) -> SolveOutcome:
         waiting = asyncio.wrap_future(handle.future)
@@ -258,8 +277,18 @@ class Dispatcher:
         """Record what the solver said; answer whether someone asked to cancel."""
         started = next((m for m in messages if isinstance(m, Started)), None)
         improved = [[round(m.seconds, 3), m.objective] for m in messages if isinstance(m, Improved)]
+        beat = time.monotonic() - self._beats.get(run_id, 0.0) >= HEARTBEAT_SECONDS
         async with self.sessions() as session:
             if started is None and not improved:
+                if beat:
+                    await session.execute(
+                        update(DispatchRun)
+                        .where(DispatchRun.id == run_id, DispatchRun.status.in_(LIVE))
+                        .values(heartbeat_at=self.clock.now())
+                        .execution_options(synchronize_session=False)
+                    )
+                    await session.commit()
+                    self._beats[run_id] = time.monotonic()
                 flag = await session.scalar(select(DispatchRun.cancel_requested).where(DispatchRun.id == run_id))
                 await session.rollback()
                 return bool(flag)
@@ -272,7 +301,9 @@ class Dispatcher:
                 run.started_at = dt.datetime.fromtimestamp(started.at, dt.UTC)
             if improved:
                 run.progress = _thin([*run.progress, *improved])
+            run.heartbeat_at = self.clock.now()
             await session.commit()
+            self._beats[run_id] = time.monotonic()
             return bool(run.cancel_requested)
 
     async def _finish(self, started: StartedRun, outcome: SolveOutcome) -> None:
@@ -288,6 +319,11 @@ class Dispatcher:
         async with self.sessions() as session:
             run = await session.get(DispatchRun, started.run.id, with_for_update=True)
             if run is None:
+                return
+            if run.status not in LIVE:
+                # declared lost meanwhile (this process stalled past the stale limit): keep it so
+                log.warning("dispatch run %s finished after it was marked %s", run.id, run.status)
+                await session.rollback()
                 return
             run.status = status.value
             run.started_at = run.started_at or now

@@ -38,5 +38,7 @@ class DispatchRun(VersionedEntity):
     started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+    # the driver's "still alive", every few seconds while queued or running (see dispatch/stale.py)
+    heartbeat_at: Mapped[dt.datetime | None]
     published_at: Mapped[dt.datetime | None]
     published_by: Mapped[str | None] = mapped_column(String(150))

@@ -20,6 +20,15 @@ class Engineer(VersionedEntity):
         CheckConstraint("cost_rate >= 0", name="cost_rate_not_negative"),
         CheckConstraint("home_latitude >= -90 AND home_latitude <= 90", name="home_latitude_range"),
         CheckConstraint("home_longitude >= -180 AND home_longitude <= 180", name="home_longitude_range"),
+        CheckConstraint("lunch_minutes IS NULL OR (lunch_minutes BETWEEN 1 AND 240)", name="lunch_minutes_range"),
+        CheckConstraint(
+            "(lunch_minutes IS NULL) = (lunch_window_start IS NULL)"
+            " AND (lunch_minutes IS NULL) = (lunch_window_end IS NULL)",
+            name="lunch_complete",
+        ),
+        CheckConstraint("lunch_window_end > lunch_window_start", name="lunch_window_order"),
+        CheckConstraint("max_overtime_minutes BETWEEN 0 AND 720", name="max_overtime_minutes_range"),
+        CheckConstraint("overtime_rate_multiplier >= 1 AND overtime_rate_multiplier <= 10", name="overtime_rate_range"),
     )
 
     number: Mapped[str] = mapped_column(String(20))
@@ -35,6 +44,16 @@ class Engineer(VersionedEntity):
     cost_rate: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     currency: Mapped[str] = mapped_column(String(3))
     active: Mapped[bool] = mapped_column(default=True)
+    # Dispatch: a lunch break of lunch_minutes inside [lunch_window_start, lunch_window_end] local time
+    # (all three or none), and overtime past the shift up to max_overtime_minutes a day, costed at
+    # overtime_rate_multiplier times the policy's overtime weight.
+    lunch_minutes: Mapped[int | None] = mapped_column(SmallInteger)
+    lunch_window_start: Mapped[dt.time | None]
+    lunch_window_end: Mapped[dt.time | None]
+    max_overtime_minutes: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    overtime_rate_multiplier: Mapped[Decimal] = mapped_column(
+        Numeric(4, 2), default=Decimal("1.00"), server_default="1.00"
+    )
 
 
 class EngineerSkill(Entity):

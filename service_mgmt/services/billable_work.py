@@ -336,7 +336,12 @@ async def record_billable_items(
     # Priced without cover first, so a price or currency problem is refused before quota is taken.
     await _check_currency(session, work_order, line, price_work(done, labour, flat, NO_COVER))
     cover = await _cover(session, actor, work_order, request, line, done, moment)
-    items = [_item(work_order, priced_line, moment.date()) for priced_line in price_work(done, labour, flat, cover)]
+    items = [
+        billable_item(
+            BillableSource.WORK_ORDER, work_order.id, work_order.number, work_order.customer_id, line, moment.date()
+        )
+        for line in price_work(done, labour, flat, cover)
+    ]
     session.add_all(items)
     await session.flush()
     await audit.record(
@@ -356,13 +361,16 @@ async def record_billable_items(
     return _ordered(items)
 
 
-def _item(work_order: WorkOrder, line: Line, service_date: dt.date) -> BillableItem:
+def billable_item(
+    source: BillableSource, source_id: UUID, source_ref: str, customer_id: UUID, line: Line, service_date: dt.date
+) -> BillableItem:
+    """The row for one priced line of any source (work orders here, repair orders in returns)."""
     return BillableItem(
-        source_kind=BillableSource.WORK_ORDER.value,
-        source_id=work_order.id,
-        source_ref=work_order.number,
+        source_kind=source.value,
+        source_id=source_id,
+        source_ref=source_ref,
         line_key=line.line_key,
-        customer_id=work_order.customer_id,
+        customer_id=customer_id,
         kind=line.kind.value,
         product_id=line.product_id,
         description=line.description[:300],

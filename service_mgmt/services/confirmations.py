@@ -36,9 +36,11 @@ from sqlalchemy.orm import defer
 from core import audit
 from core.auth import Principal
 from core.clock import SYSTEM_CLOCK, Clock, FixedClock
+from core.domain_events import publish
 from core.errors import Conflict, DomainError, Invalid, NotFound
 from service_mgmt.choices import KnowledgeKind, ReadingKind, TaskStatus, WorkOrderStatus
 from service_mgmt.errors import Code
+from service_mgmt.events import ConsumedLine, PartsConsumed
 from service_mgmt.models import (
     Confirmation,
     Counter,
@@ -165,6 +167,20 @@ async def confirm_task(
     parts = [
         await _consume(session, actor, confirmation, index, part, completed_at) for index, part in enumerate(data.parts)
     ]
+    if parts:
+        # Inventory (in `returns`) issues the parts from the engineer's van in this transaction;
+        # an insufficient van stock fails the confirmation (409 naming the part).
+        await publish(
+            session,
+            PartsConsumed(
+                work_order_id=work_order.id,
+                work_order_number=work_order.number,
+                engineer_id=engineer_id,
+                lines=tuple(ConsumedLine(p.product_id, p.quantity, p.serial_in) for p in parts),
+                at=completed_at,
+                actor=actor,
+            ),
+        )
     confirmation.readings = [
         await _read(session, actor, index, reading, counters[index], completed_at, clock)
         for index, reading in enumerate(data.readings)

@@ -46,6 +46,13 @@ CertificationName = Annotated[str, Meta(min_length=1, max_length=100)]
 CostRate = Annotated[Decimal, Meta(description='hourly cost as a decimal string, e.g. "55.00"; at least 0')]
 
 MAX_COST_RATE = Decimal("99999999.99")  # Numeric(10, 2)
+LunchMinutes = Annotated[int, Meta(ge=1, le=240, description="length of the daily lunch break")]
+OvertimeMinutes = Annotated[int, Meta(ge=0, le=720, description="overtime allowed per day beyond the shift")]
+OvertimeRate = Annotated[
+    Decimal, Meta(description='overtime cost as a multiple of the normal rate, "1.00" to "10.00", e.g. "1.50"')
+]
+LUNCH_FIELDS = ("lunch_minutes", "lunch_window_start", "lunch_window_end")
+WALL_TIMES = frozenset({"lunch_window_start", "lunch_window_end"})
 
 
 class SkillIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -83,6 +90,11 @@ class EngineerCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     home_address: Address | None = None
     territory: Territory | None = None
     active: bool = True
+    lunch_minutes: LunchMinutes | None = None
+    lunch_window_start: WallTime | None = None
+    lunch_window_end: WallTime | None = None
+    max_overtime_minutes: OvertimeMinutes = 0
+    overtime_rate_multiplier: OvertimeRate = Decimal("1.00")
     skills: Skills = msgspec.field(default_factory=list)
     certifications: Certifications = msgspec.field(default_factory=list)
     working_hours: Hours = msgspec.field(default_factory=list)
@@ -102,6 +114,11 @@ class EngineerUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     home_address: Address | msgspec.UnsetType | None = msgspec.UNSET
     territory: Territory | msgspec.UnsetType | None = msgspec.UNSET
     active: bool | msgspec.UnsetType = msgspec.UNSET
+    lunch_minutes: LunchMinutes | msgspec.UnsetType | None = msgspec.UNSET
+    lunch_window_start: WallTime | msgspec.UnsetType | None = msgspec.UNSET
+    lunch_window_end: WallTime | msgspec.UnsetType | None = msgspec.UNSET
+    max_overtime_minutes: OvertimeMinutes | msgspec.UnsetType = msgspec.UNSET
+    overtime_rate_multiplier: OvertimeRate | msgspec.UnsetType = msgspec.UNSET
     skills: Skills | msgspec.UnsetType = msgspec.UNSET
     certifications: Certifications | msgspec.UnsetType = msgspec.UNSET
     working_hours: Hours | msgspec.UnsetType = msgspec.UNSET
@@ -215,6 +232,8 @@ async def create_engineer(
 ) -> EngineerView:
     engineer_zone(data.time_zone)
     _check_cost_rate(data.cost_rate)
+    fields = _wall_times({name: getattr(data, name) for name in data.__struct_fields__ if name not in NESTED})
+    _check_dispatch_rules(fields)
     hours = _checked_hours(data.working_hours)
     _check_skills(data.skills)
     _check_certifications(data.certifications)
@@ -222,7 +241,7 @@ async def create_engineer(
         await _check_user(session, data.user_id, engineer_id=None)
     engineer = Engineer(
         number=await next_number(session, "engineer"),
-        **{name: getattr(data, name) for name in data.__struct_fields__ if name not in NESTED},
+        **fields,
     )
     session.add(engineer)
     await session.flush()
@@ -271,6 +290,10 @@ async def _validate_changes(
         _check_certifications(changes["certifications"])
     if changes.get("user_id") is not None and changes["user_id"] != engineer.user_id:
         await _check_user(session, changes["user_id"], engineer_id=engineer.id)
+    changes.update(_wall_times({k: v for k, v in changes.items() if k in WALL_TIMES}))
+    if changes.keys() & {*LUNCH_FIELDS, "overtime_rate_multiplier"}:
+        current = {name: getattr(engineer, name) for name in (*LUNCH_FIELDS, "overtime_rate_multiplier")}
+        _check_dispatch_rules(current | {k: v for k, v in changes.items() if k in current})
     return _checked_hours(changes["working_hours"]) if "working_hours" in changes else None
 
 
@@ -280,6 +303,45 @@ def _check_cost_rate(value: Decimal) -> None:
             Code.INVALID_AMOUNT,
             f"cost_rate must be an amount from 0 to {MAX_COST_RATE} with at most 2 decimals",
             field="cost_rate",
+        )
+
+
+def _wall_times(fields: dict[str, Any]) -> dict[str, Any]:
+    """The lunch window's "HH:MM" texts as times (the column type)."""
+    return fields | {k: dt.time.fromisoformat(v) for k, v in fields.items() if k in WALL_TIMES and v is not None}
+
+
+def _check_dispatch_rules(fields: dict[str, Any]) -> None:
+    """Lunch: all three fields or none, a window that holds the break; overtime rate 1.00-10.00."""
+    lunch = [fields.get(name) for name in LUNCH_FIELDS]
+    if any(v is not None for v in lunch) and any(v is None for v in lunch):
+        missing = next(name for name, v in zip(LUNCH_FIELDS, lunch, strict=True) if v is None)
+        raise Invalid(
+            Code.LUNCH_INCOMPLETE,
+            "a lunch break needs lunch_minutes, lunch_window_start and lunch_window_end (or none of them)",
+            field=missing,
+        )
+    minutes, starts, ends = lunch
+    if minutes is not None and starts is not None and ends is not None:
+        if ends <= starts:
+            raise Invalid(
+                Code.ENDS_BEFORE_STARTS, "the lunch window must end after it starts", field="lunch_window_end"
+            )
+        span = (dt.datetime.combine(dt.date.min, ends) - dt.datetime.combine(dt.date.min, starts)).total_seconds()
+        if span < minutes * 60:
+            raise Invalid(
+                Code.LUNCH_WINDOW_TOO_SHORT,
+                f"a {minutes}-minute lunch does not fit in its window",
+                field="lunch_window_end",
+            )
+    rate = fields.get("overtime_rate_multiplier")
+    if rate is not None and (
+        not rate.is_finite() or not Decimal(1) <= rate <= Decimal(10) or rate != rate.quantize(Decimal("0.01"))
+    ):
+        raise Invalid(
+            Code.INVALID_AMOUNT,
+            "overtime_rate_multiplier must be from 1.00 to 10.00 with at most 2 decimals",
+            field="overtime_rate_multiplier",
         )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from core.auth import Role
 from core.db import session_scope
-from service_mgmt.models import Task, TaskAssignment
+from service_mgmt.models import DispatchRun, Task, TaskAssignment
 from tests.api.test_work_orders import Client, Sessions
 from tests.conftest import UserFactory, problem_of
 from tests.integration.dispatch_fixtures import engineer, job, next_day, site
@@ -61,6 +61,8 @@ async def test_a_run_solves_in_the_pool_and_its_plan_publishes_to_the_tasks(
     run = await finished(client, planner, run_id)
     assert run["status"] == "succeeded", run
     assert run["started_at"] and run["finished_at"] and run["progress"]
+    async with sessions() as session:  # the driver's heartbeat (what tells a live run from a lost one)
+        assert await session.scalar(select(DispatchRun.heartbeat_at).where(DispatchRun.id == UUID(run_id)))
     plan = run["plan"]
     planned = {v["task_id"] for r in plan["routes"] for v in r["visits"]}
     assert planned == {str(t) for t in world["tasks"]}

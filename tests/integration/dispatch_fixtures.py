@@ -43,6 +43,9 @@ async def engineer(
     hours: tuple[str, str] = ("08:00", "17:00"),
     territory: str | None = None,
     absent: tuple[dt.datetime, dt.datetime] | None = None,
+    lunch: tuple[int, str, str] | None = None,  # minutes, window start, window end (local)
+    overtime: tuple[int, str] = (0, "1.00"),  # max minutes a day, rate multiplier
+    cost_rate: str = "60.00",
 ) -> Engineer:
     row = Engineer(
         number=f"E-{next(_numbers):06d}",
@@ -51,8 +54,13 @@ async def engineer(
         home_longitude=home[1],
         time_zone=zone,
         territory=territory,
-        cost_rate=Decimal("60.00"),
+        cost_rate=Decimal(cost_rate),
         currency="EUR",
+        lunch_minutes=lunch[0] if lunch else None,
+        lunch_window_start=dt.time.fromisoformat(lunch[1]) if lunch else None,
+        lunch_window_end=dt.time.fromisoformat(lunch[2]) if lunch else None,
+        max_overtime_minutes=overtime[0],
+        overtime_rate_multiplier=Decimal(overtime[1]),
     )
     session.add(row)
     await session.flush()

@@ -7,9 +7,19 @@ import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduling import Pin, Priority, SkillRequirement, TimeWindow, balanced, check_plan
+from scheduling import (
+    Pin,
+    Previous,
+    Priority,
+    SkillRequirement,
+    SolveParams,
+    TimeWindow,
+    balanced,
+    check_plan,
+    solve,
+)
 from service_mgmt.dispatch.insertion import ranked
-from service_mgmt.dispatch.problem_builder import HorizonSpec, build_problem
+from service_mgmt.dispatch.problem_builder import HorizonSpec, build_problem, with_previous
 from service_mgmt.dispatch.published import load_published, published_plan
 from tests.integration.dispatch_fixtures import engineer, job, site, window
 
@@ -151,3 +161,83 @@ async def test_pruned_insertion_ranking_equals_the_full_scan(session: AsyncSessi
     for row in urgent:
         task = published.built.problem.task(str(row.id))
         assert ranked(published, task, 5, batch=2) == published.index.best(task, limit=5)
+
+
+async def test_lunch_overtime_and_cost_rate_come_from_the_engineer(session: AsyncSession) -> None:
+    await engineer(
+        session, "Erik", {}, lunch=(30, "11:30", "13:30"), overtime=(90, "1.50"), cost_rate="72.00", territory="east"
+    )
+    await engineer(session, "Lena", {})
+    built = await build_problem(session, HorizonSpec(SATURDAY, 2), policy=balanced(), now=BEFORE)
+    erik, lena = built.problem.engineers
+
+    assert erik.lunch is not None and lena.lunch is None
+    assert erik.lunch.duration == 30 * 60
+    # local 11:30-13:30 each day: Sunday's local midnight comes 24 h after Saturday's, but clocks
+    # spring forward that night, so Sunday's 11:30 CEST is 23 + 11.5 h after Saturday's midnight
+    assert erik.lunch.window_on(0) == (int(11.5 * HOUR), int(13.5 * HOUR))
+    assert erik.lunch.window_on(1) == (int((23 + 11.5) * HOUR), int((23 + 13.5) * HOUR))
+    assert (erik.overtime_max, erik.overtime_rate, lena.overtime_max) == (90 * 60, 1.5, 0)
+    assert erik.overtime_cost(balanced()) == 5  # 3 per second x 1.5, rounded half up
+    assert (erik.cost_rate, lena.cost_rate) == (2, 2)  # 72.00 and 60.00 an hour, in cents per second
+    assert erik.territory == "east"
+
+
+async def test_a_solved_day_with_lunch_passes_the_checker_and_reads_back_with_lunch(session: AsyncSession) -> None:
+    erik = await engineer(session, "Erik", {}, lunch=(45, "11:30", "13:30"))
+    at = await site(session, "ACME", (52.5, 13.3))
+    origin = dt.datetime(2026, 3, 27, 23, 0, tzinfo=UTC)
+    await job(session, at, status="scheduled", planned=origin + dt.timedelta(hours=9), crew=[erik.id])
+    await job(session, at, status="scheduled", planned=origin + dt.timedelta(hours=14), crew=[erik.id])
+    for _ in range(4):
+        await job(session, at, minutes=90)
+
+    built = await build_problem(session, HorizonSpec(SATURDAY, 1), policy=balanced(), now=BEFORE)
+    published = published_plan(built)
+    (route,) = published.routes
+    assert route.lunch_start is not None and 11.5 * HOUR <= route.lunch_start <= 12.75 * HOUR
+    assert check_plan(built.problem, published) == []
+
+    plan = solve(built.problem, SolveParams(time_limit_seconds=1.0))
+    assert check_plan(built.problem, plan) == []
+    assert all(r.lunch_start is not None for r in plan.routes)
+
+
+async def test_a_reoptimization_holds_planned_tasks_to_where_they_are(session: AsyncSession) -> None:
+    erik = await engineer(session, "Erik", {})
+    at = await site(session, "ACME", (52.5, 13.3))
+    origin = dt.datetime(2026, 3, 27, 23, 0, tzinfo=UTC)
+    planned = await job(session, at, status="scheduled", planned=origin + dt.timedelta(hours=10), crew=[erik.id])
+    pinned = await job(
+        session, at, status="scheduled", pinned=True, planned=origin + dt.timedelta(hours=14), crew=[erik.id]
+    )
+    free = await job(session, at)
+
+    built = with_previous(await build_problem(session, HorizonSpec(SATURDAY, 1), policy=balanced(), now=BEFORE))
+    tasks = {t.id: t for t in built.problem.tasks}
+
+    assert tasks[str(planned.id)].previous == Previous(str(erik.id), 10 * HOUR)
+    assert tasks[str(pinned.id)].previous is None  # a pin holds it already
+    assert tasks[str(free.id)].previous is None
+
+
+async def test_a_reoptimize_run_carries_the_previous_plan_and_a_full_run_does_not(session: AsyncSession) -> None:
+    from core.auth import SYSTEM
+    from core.clock import FixedClock
+    from service_mgmt.choices import DispatchRunKind
+    from service_mgmt.dispatch.runs import RunCreate, start_run
+
+    erik = await engineer(session, "Erik", {})
+    at = await site(session, "ACME", (52.5, 13.3))
+    origin = dt.datetime(2026, 3, 27, 23, 0, tzinfo=UTC)
+    planned = await job(session, at, status="scheduled", planned=origin + dt.timedelta(hours=10), crew=[erik.id])
+    clock = FixedClock(BEFORE)
+
+    def held(kind: DispatchRunKind) -> RunCreate:
+        return RunCreate(kind=kind, first_day=SATURDAY, days=1, time_limit_seconds=1)
+
+    again = await start_run(session, SYSTEM, held(DispatchRunKind.REOPTIMIZE), clock=clock)
+    fresh = await start_run(session, SYSTEM, held(DispatchRunKind.FULL), clock=clock)
+
+    assert again.built.problem.task(str(planned.id)).previous == Previous(str(erik.id), 10 * HOUR)
+    assert fresh.built.problem.task(str(planned.id)).previous is None

@@ -117,3 +117,13 @@ def start_of(plan: Plan, task_id: str) -> int:
 
 def reason_of(plan: Plan, task_id: str) -> str | None:
     return next((u.reason.value for u in plan.unassigned if u.task_id == task_id), None)
+
+
+def with_previous(p: Problem, plan: Plan) -> Problem:
+    """The same problem with every planned task carrying where ``plan`` had it (a re-optimization)."""
+    from dataclasses import replace
+
+    from scheduling.problem import Previous
+
+    held = {v.task_id: Previous(r.engineer_id, v.start) for r in plan.routes for v in r.visits}
+    return replace(p, tasks=tuple(replace(t, previous=held.get(t.id)) for t in p.tasks))

@@ -65,3 +65,16 @@ def test_lookups_by_id_follow_replace():
     assert q.task("t0").priority == Priority.P1
     assert p.task("t0").priority == Priority.P3
     assert q.engineer("e0").shifts[0].end == 17 * H
+
+
+def test_an_overloaded_field_day_leaves_out_low_priorities_never_a_p1():
+    """The field scenario's generator at 20 engineers × 160 tasks: more work than hours, mixed
+    priorities, windows, lunches, SLAs. Lower priorities give way; every P1 gets served."""
+    from bench.field_scenario import scenario
+
+    p = scenario(20, 160, seed=7)
+    plan = solve(p, SolveParams(time_limit_seconds=2, large_from=100))
+    assert check_plan(p, plan) == []
+    left_out = {u.task_id for u in plan.unassigned}
+    assert len(left_out) > 10  # a real squeeze
+    assert [t.id for t in p.tasks if t.priority == Priority.P1 and t.id in left_out] == []
