@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import getpass
 import sys
 from typing import Any
@@ -107,6 +108,7 @@ def demo_data(customers: int, equipment: int, engineers: int, seed: int, if_empt
 
 async def _load_demo_data(size: Any, if_empty: bool, contracts: bool = True) -> None:
     from core.db import create_engine, create_session_factory, session_scope
+    from returns.demo_activity import load_demo_activity
     from returns.demo_stock import load_demo_stock
     from service_mgmt.demo_contracts import load_demo_contracts
     from service_mgmt.demo_data import database_is_empty, load_demo_data
@@ -132,10 +134,13 @@ async def _load_demo_data(size: Any, if_empty: bool, contracts: bool = True) -> 
                     await load_demo_contracts(session, seed=size.seed, progress=report) if contracts else None
                 )
                 stock_summary = await load_demo_stock(session, seed=size.seed)  # warehouse, depot, vans
+                # Calls, work orders, PM plans and RMAs, so the technician's day and the desks are not empty.
+                activity_summary = await load_demo_activity(session, seed=size.seed, today=dt.date.today())
         console.print(f"demo data loaded: {summary}")
         if contract_summary is not None:
             console.print(f"demo contracts loaded: {contract_summary}")
         console.print(f"demo stock loaded: {stock_summary}")
+        console.print(f"demo activity loaded: {activity_summary}")
         console.print("demo logins (password 'demo'): " + ", ".join(DEMO_LOGINS))
     finally:
         await engine.dispose()
