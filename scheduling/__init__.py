@@ -36,7 +36,11 @@ Design note
   locations. PARALLEL_CHEAPEST_INSERTION + GUIDED_LOCAL_SEARCH; when tasks differ in penalty
   (priorities, pins) LOCAL_CHEAPEST_INSERTION sorted by penalty instead, so P1s are placed before
   any P3 can take their room (the parallel insertion left P1s out of an overloaded day and the local
-  search could not repair it); ``stop`` is polled at each solution
+  search could not repair it). Small problems where every task has the same penalty and there is
+  no previous plan (the distance-only benchmarks) run a portfolio instead: the budget split evenly
+  between parallel insertion and savings starts, each on a model of its own, the cheaper kept
+  (``SolveParams.portfolio``; GLS from either settles into different route counts, and neither wins
+  everywhere). ``stop`` is polled at each solution
   (``FinishCurrentSearch``), ``on_progress`` gets (seconds, best objective) on each improvement.
   The solver never answers "no plan": what the search leaves out gets "capacity/cost".
 * Large problems (``SolveParams.large_from`` tasks, default 300): the (global cheapest insertion)

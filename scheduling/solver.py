@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from scheduling import _routing, decompose
 from scheduling.feasibility import Feasibility, check
@@ -31,6 +31,12 @@ class SolveParams:
     # scenario, which the local search could not repair)
     mixed_priorities_first_solution: str = "LOCAL_CHEAPEST_INSERTION"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    # Small problems with one penalty for every task and no previous plan: the budget is split evenly
+    # between these first-solution strategies (each search on a model of its own) and the cheapest
+    # result is kept. GLS from parallel insertion settles into plans with fewer, longer routes on
+    # R2/RC2-like days, savings into more, shorter ones; which is better depends on the day (see
+    # docs/benchmarks.md, issue 5). Empty or one strategy: ``first_solution`` alone.
+    portfolio: tuple[str, ...] = ("PARALLEL_CHEAPEST_INSERTION", "SAVINGS")
     log_search: bool = False
     # Large problems (at least ``large_from`` tasks): the first solution looks only at near neighbours,
     # and when the rules allow it (``decompose.decomposable``) the rest of the time goes to
@@ -59,20 +65,21 @@ def solve(
     # a warm start from the previous plan, when there is one; not for the decomposed search, whose
     # first solution must place every task (it stops there and only improves routes afterwards)
     initial = None if by_parts else _previous_routes(problem, feasibility)
-    raw = _routing.search(
-        model,
-        _routing.SearchParams(
-            time_limit_seconds=params.time_limit_seconds,
-            first_solution=_first_solution(problem, feasibility, params),
-            metaheuristic=params.metaheuristic,
-            log_search=params.log_search,
-            neighbors_ratio=params.neighbors_ratio if large else 1.0,
-            stop_at_first_solution=by_parts,
-        ),
-        stop,
-        on_progress,
-        initial,
+    first_solution = _first_solution(problem, feasibility, params)
+    search_params = _routing.SearchParams(
+        time_limit_seconds=params.time_limit_seconds,
+        first_solution=first_solution,
+        metaheuristic=params.metaheuristic,
+        log_search=params.log_search,
+        neighbors_ratio=params.neighbors_ratio if large else 1.0,
+        stop_at_first_solution=by_parts,
     )
+    # the portfolio only where one penalty fits all (mixed priorities keep their P1-first start) and
+    # there is no previous plan to warm-start from
+    if not large and initial is None and first_solution == params.first_solution and len(params.portfolio) > 1:
+        model, raw = _portfolio(problem, feasibility, model, search_params, params.portfolio, stop, on_progress)
+    else:
+        raw = _routing.search(model, search_params, stop, on_progress, initial)
     if by_parts:
         raw = decompose.improve(
             problem,
@@ -90,6 +97,54 @@ def solve(
         status=raw.status, objective=raw.objective, wall_seconds=raw.wall_seconds, progress=tuple(raw.progress)
     )
     return _plan(problem, feasibility, model, raw.routes or [], stats)
+
+
+def _portfolio(
+    problem: Problem,
+    feasibility: Feasibility,
+    model: _routing.Model,
+    search_params: _routing.SearchParams,
+    strategies: tuple[str, ...],
+    stop: Stop | None,
+    on_progress: Progress | None,
+) -> tuple[_routing.Model, _routing.RawSolution]:
+    """One search per first-solution strategy, an equal share of the time each; the cheapest wins.
+
+    Progress is reported as one run: seconds since the first search began, and only improvements
+    on the best objective of every search so far (the caller sees a falling curve)."""
+    began = time.monotonic()
+    share = search_params.time_limit_seconds / len(strategies)
+    best: tuple[_routing.Model, _routing.RawSolution] | None = None
+    progress: list[tuple[float, int]] = []
+
+    def report(_elapsed: float, objective: int) -> None:
+        if progress and objective >= progress[-1][1]:
+            return
+        progress.append((time.monotonic() - began, objective))
+        if on_progress is not None:
+            on_progress(*progress[-1])
+
+    for n, strategy in enumerate(strategies):
+        if n and stop is not None and stop():
+            break
+        current = model if n == 0 else _routing.build(problem, feasibility)
+        # the last search gets what the others left, so the whole run keeps to the budget
+        left = search_params.time_limit_seconds - (time.monotonic() - began)
+        seconds = share if n < len(strategies) - 1 else max(0.01, left)
+        raw = _routing.search(
+            current, replace(search_params, time_limit_seconds=seconds, first_solution=strategy), stop, report
+        )
+        if best is None or _cheaper(raw, best[1]):
+            best = (current, raw)
+    assert best is not None
+    chosen_model, chosen = best
+    chosen.progress = progress
+    chosen.wall_seconds = time.monotonic() - began
+    return chosen_model, chosen
+
+
+def _cheaper(raw: _routing.RawSolution, than: _routing.RawSolution) -> bool:
+    return raw.routes is not None and (than.routes is None or raw.objective < than.objective)
 
 
 def _first_solution(problem: Problem, feasibility: Feasibility, params: SolveParams) -> str:
