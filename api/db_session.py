@@ -18,8 +18,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> AsyncIterator[AsyncSession]:
-    # A POST that only reads (e.g. the entitlement check) marks itself opt={"read_only": True}.
-    read_only = request.method in SAFE_METHODS or request.route_handler.opt.get("read_only", False)
+    # A POST that only reads (e.g. the entitlement check) marks itself opt={"read_only": True};
+    # a GET that may write (rendering a document on first download) marks opt={"read_only": False}.
+    read_only = request.route_handler.opt.get("read_only", request.method in SAFE_METHODS)
     factory = state.read_sessions if read_only else state.sessions
     async with factory() as session:
         try:

@@ -16,6 +16,9 @@ from service_mgmt.services import service_report as service
 
 # Technicians only for work orders they have a task on, customers only for their own (the service scopes).
 READERS = STAFF | {Role.CUSTOMER, Role.TECHNICIAN}
+# A report not rendered yet is rendered and stored on first download: a writing session, GET or not.
+WRITING_GET = allow(READERS)
+WRITING_GET["opt"]["read_only"] = False
 
 
 @get(
@@ -24,7 +27,7 @@ READERS = STAFF | {Role.CUSTOMER, Role.TECHNICIAN}
     tags=["work orders"],
     media_type="application/pdf",
     responses={200: ResponseSpec(data_container=bytes, media_type="application/pdf", description="the PDF")},
-    **allow(READERS),
+    **WRITING_GET,
 )
 async def download_service_report(
     db_session: DbSession, request: Request[Principal, Any, Any], work_order_id: FromPath[UUID]
