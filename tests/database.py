@@ -26,8 +26,8 @@ def prepare_sqlite_template(directory: Path) -> Path:
     template = directory / "template.db"
     upgrade(f"sqlite+aiosqlite:///{template}")
     with sqlite3.connect(template) as conn:  # fold the WAL into the file so a plain copy is complete
+        conn.execute("PRAGMA journal_mode=WAL")  # copies start in WAL: no process has to switch them
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.execute("PRAGMA journal_mode=DELETE")
     return template
 
 
