@@ -6,13 +6,14 @@ Services receive an `AsyncSession` and never commit; the edge that opened the se
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from enum import StrEnum
 from typing import Any
 
 from advanced_alchemy.base import UUIDv7AuditBase, orm_registry
 from sqlalchemy import Integer, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
@@ -121,3 +122,9 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
 def sql_in(choices: type[StrEnum]) -> str:
     """The values of a choice set as an SQL IN list, for check constraints."""
     return "(" + ", ".join(f"'{member.value}'" for member in choices) + ")"
+
+
+def upsert_insert(session: AsyncSession) -> Callable[..., Any]:
+    """The dialect's INSERT, which has ON CONFLICT DO NOTHING / DO UPDATE (PostgreSQL and SQLite)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert

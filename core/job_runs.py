@@ -27,11 +27,10 @@ from sqlalchemy import (
     delete,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import BIGSERIAL
-from core.db import metadata, sql_in
+from core.db import metadata, sql_in, upsert_insert
 
 
 class RunStatus(StrEnum):
@@ -87,8 +86,7 @@ async def claim_run(
     pid: int,
 ) -> int | None:
     """Record that this process runs the slot; None when another run already holds it."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(session)
     result = await session.execute(
         insert(job_runs)
         .values(

@@ -9,10 +9,9 @@ again (no gaps). Unique constraints on the numbered columns make reuse impossibl
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, String, Table, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import metadata
+from core.db import metadata, upsert_insert
 
 number_series = Table(
     "number_series",
@@ -67,8 +66,7 @@ async def _advance(session: AsyncSession, series: str, count: int) -> int | None
 
 async def _create_series(session: AsyncSession, series: str) -> None:
     # Two first-ever callers may race to create the row; the loser's insert does nothing.
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(session)
     await session.execute(
         insert(number_series).values(name=series, last_value=0).on_conflict_do_nothing(index_elements=["name"])
     )

@@ -25,13 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import Principal
 from core.documents import Document
-from core.errors import Conflict, NotFound
+from core.errors import Conflict
 from core.pdf import data_url, render_pdf_async, render_template, template_source
 from returns.choices import RepairOrderStatus, RmaStatus, StockLocationKind
 from returns.errors import Code
 from returns.models import RepairLabour, RepairOrder, RepairPart, Rma, StockLocation
+from returns.services.rma_lifecycle import visible_rma
 from service_mgmt.models import Customer, Equipment, Product
-from service_mgmt.services.visibility import visible_customer_ids
 
 PACKAGE = "returns"
 STYLESHEET = "returns.css"
@@ -120,7 +120,7 @@ async def render_repair_report(session: AsyncSession, rma: Rma, repair_order: Re
 
 
 async def label_for(session: AsyncSession, principal: Principal, rma_id: UUID) -> Document:
-    rma = await _visible(session, principal, rma_id)
+    rma = await visible_rma(session, principal, rma_id)
     if rma.status in NO_LABEL:
         raise _not_available(f"RMA {rma.number} is {rma.status}; a return label exists once it is authorized")
     stored = await _stored(session, f"{LABEL}:{rma.id}")
@@ -128,7 +128,7 @@ async def label_for(session: AsyncSession, principal: Principal, rma_id: UUID) -
 
 
 async def quote_for(session: AsyncSession, principal: Principal, rma_id: UUID) -> Document:
-    rma = await _visible(session, principal, rma_id)
+    rma = await visible_rma(session, principal, rma_id)
     repair_order = await session.scalar(select(RepairOrder).where(RepairOrder.rma_id == rma.id))
     stored = await _stored(session, f"{QUOTE}:{repair_order.id}") if repair_order else None
     if stored is None:
@@ -137,7 +137,7 @@ async def quote_for(session: AsyncSession, principal: Principal, rma_id: UUID) -
 
 
 async def repair_report_for(session: AsyncSession, principal: Principal, rma_id: UUID) -> Document:
-    rma = await _visible(session, principal, rma_id)
+    rma = await visible_rma(session, principal, rma_id)
     repair_order = await session.scalar(select(RepairOrder).where(RepairOrder.rma_id == rma.id))
     if repair_order is None or repair_order.status not in REPORTABLE:
         raise _not_available(f"RMA {rma.number} has no finished repair order yet")
@@ -146,14 +146,6 @@ async def repair_report_for(session: AsyncSession, principal: Principal, rma_id:
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-async def _visible(session: AsyncSession, principal: Principal, rma_id: UUID) -> Rma:
-    rma = await session.get(Rma, rma_id)
-    visible = await visible_customer_ids(session, principal)
-    if rma is None or (visible is not None and rma.customer_id not in visible):
-        raise NotFound("rma", rma_id)
-    return rma
 
 
 def _not_available(detail: str) -> Conflict:

@@ -53,7 +53,8 @@ from returns.services.repair_billing import (
     service_price,
     total,
 )
-from returns.services.repair_orders import RepairOrderView, checked, locked, repair_order_of, view_of, visible_rma
+from returns.services.repair_orders import RepairOrderView, checked, locked, repair_order_of, view_of
+from returns.services.rma_lifecycle import visible_rma
 from service_mgmt.services.credit_gate import reason_json
 
 

@@ -36,7 +36,7 @@ from returns.errors import Code
 from returns.models import RepairLabour, RepairOrder, RepairPart, Rma, StockLocation
 from returns.services import rma_lifecycle, stock
 from returns.services.repair_billing import record_repair_billable_items
-from service_mgmt.services.visibility import visible_customer_ids
+from returns.services.rma_lifecycle import visible_rma
 
 FaultCode = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
@@ -109,15 +109,6 @@ async def locked(session: AsyncSession, repair_order_id: UUID) -> tuple[Rma, Rep
     )
     assert repair_order is not None  # a repair order is never deleted
     return rma, repair_order
-
-
-async def visible_rma(session: AsyncSession, principal: Principal, rma_id: UUID) -> Rma:
-    """The RMA if the principal may see it; another customer's answers exactly like an unknown one."""
-    rma = await session.get(Rma, rma_id)
-    visible = await visible_customer_ids(session, principal)
-    if rma is None or (visible is not None and rma.customer_id not in visible):
-        raise NotFound("rma", rma_id)
-    return rma
 
 
 async def repair_order_of(session: AsyncSession, rma_id: UUID) -> RepairOrder | None:

@@ -21,6 +21,7 @@ from core.errors import Conflict, IllegalTransition, NotFound
 from returns.choices import RMA_TRANSITIONS, RmaStatus
 from returns.errors import Code
 from returns.models import Rma, RmaEvent
+from service_mgmt.services.visibility import visible_customer_ids
 
 # Steps the customer sees in tracking unless a caller says otherwise; internal steps (diagnosis,
 # QA) are shown as "in repair" by the tracking page, not as their own lines.
@@ -40,8 +41,20 @@ CUSTOMER_VISIBLE: frozenset[RmaStatus] = frozenset(
 )
 
 
+async def visible_rma(session: AsyncSession, principal: Principal, rma_id: UUID) -> Rma:
+    """The RMA if the principal may see it; another customer's answers exactly like an unknown one."""
+    rma = await session.get(Rma, rma_id)
+    visible = await visible_customer_ids(session, principal)
+    if rma is None or (visible is not None and rma.customer_id not in visible):
+        raise NotFound("rma", rma_id)
+    return rma
+
+
 async def locked_rma(session: AsyncSession, rma_id: UUID) -> Rma:
-    rma = await session.scalar(select(Rma).where(Rma.id == rma_id).with_for_update())
+    # populate_existing: a caller that read the RMA before locking it must see the locked row's state
+    rma = await session.scalar(
+        select(Rma).where(Rma.id == rma_id).with_for_update().execution_options(populate_existing=True)
+    )
     if rma is None:
         raise NotFound("rma", rma_id)
     return rma

@@ -37,7 +37,7 @@ from core.numbering import next_number
 from returns.choices import RepairOrderStatus, RmaStatus, RmaType
 from returns.errors import Code
 from returns.models import RepairOrder, Rma, RmaEvent
-from returns.services.rma_lifecycle import locked_rma, move, record_event
+from returns.services.rma_lifecycle import locked_rma, move, record_event, visible_rma
 from returns.services.rma_notices import NoticeLinks, notify
 from service_mgmt.models import Contact, Customer, Equipment, Site
 from service_mgmt.services.entitlement_check import EntitlementQuery, run_entitlement_check
@@ -114,11 +114,7 @@ SHIPPING_INSTRUCTIONS = (
 
 
 async def get_rma(session: AsyncSession, principal: Principal, rma_id: UUID) -> Rma:
-    rma = await session.get(Rma, rma_id)
-    visible = await visible_customer_ids(session, principal)
-    if rma is None or (visible is not None and rma.customer_id not in visible):
-        raise NotFound("rma", rma_id)
-    return rma
+    return await visible_rma(session, principal, rma_id)
 
 
 async def get_rma_by_number(session: AsyncSession, principal: Principal, number: str) -> Rma:

@@ -18,9 +18,9 @@ from decimal import Decimal
 from uuid import UUID
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import upsert_insert
 from core.errors import Invalid
 from returns.errors import Code
 from returns.models import StockLevel
@@ -86,8 +86,7 @@ async def _create_missing(session: AsyncSession, keys: list[LevelKey]) -> None:
     missing = [key for key in keys if key not in existing]
     if not missing:
         return
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(session)
     for location_id, product_id in missing:
         await session.execute(
             insert(StockLevel)

@@ -146,12 +146,6 @@ class BuiltProblem:
     engineer_names: dict[str, str] = field(default_factory=dict)
     left_out: tuple[LeftOut, ...] = ()
 
-    def task_uuid(self, task_id: str) -> UUID:
-        return UUID(task_id)
-
-    def engineer_uuid(self, engineer_id: str) -> UUID:
-        return UUID(engineer_id)
-
 
 async def build_problem(
     session: AsyncSession,

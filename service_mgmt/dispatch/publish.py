@@ -232,13 +232,14 @@ async def move_task(session: AsyncSession, actor: Principal, data: MoveIn, *, cl
         ),
         assigned=built.assigned | {key: Assigned(tuple(str(e) for e in data.engineer_ids), start, start + duration)},
     )
+    moved_plan = published_plan(moved)
     violations = _new_violations(
         check_plan(built.problem, published_plan(built)),
-        check_plan(moved.problem, published_plan(moved)),
+        check_plan(moved.problem, moved_plan),
         key,
         {str(e) for e in data.engineer_ids},
     )
-    placed = {v.task_id for r in published_plan(moved).routes for v in r.visits}
+    placed = {v.task_id for r in moved_plan.routes for v in r.visits}
     if key not in placed:
         violations.insert(
             0, Violation("no_shift", "no engineer of the move works at that time (shift or absence)", key, None)

@@ -340,7 +340,7 @@ class Dispatcher:
         async with self.sessions() as session:
             await session.execute(
                 update(DispatchRun)
-                .where(DispatchRun.id == run_id, DispatchRun.status.in_(["queued", "running"]))
+                .where(DispatchRun.id == run_id, DispatchRun.status.in_(LIVE))
                 .values(status=status.value, finished_at=now, error=error, version=DispatchRun.version + 1)
                 .execution_options(synchronize_session=False)
             )

@@ -17,7 +17,7 @@ from msgspec import Meta
 
 from core.errors import Invalid
 from core.fields import Name
-from scheduling import Engineer, Location, Policy, Priority, Problem, Shift
+from scheduling import Engineer, Location, Policy, Priority, Shift
 from service_mgmt.availability import Interval, WeeklyInterval, availability
 from service_mgmt.dispatch.problem_builder import BuiltProblem, working
 from service_mgmt.errors import Code
@@ -154,7 +154,3 @@ def _weights(policy: Policy, weights: PolicyWeights | None) -> Policy:
     if weights.lateness_multiplier is not None:
         changes["lateness_per_second"] = {p: policy.lateness(p) * weights.lateness_multiplier for p in Priority}
     return dataclasses.replace(policy, name=f"{policy.name}+what_if", **changes)  # type: ignore[arg-type]
-
-
-def with_policy(problem: Problem, policy: Policy) -> Problem:
-    return dataclasses.replace(problem, policy=policy)

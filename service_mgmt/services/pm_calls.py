@@ -39,7 +39,6 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from sqlalchemy import case, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.choices import Priority, ServiceType
@@ -47,6 +46,7 @@ from contracts.models import ContractLine, ServiceContract
 from core import audit
 from core.auth import SYSTEM, Principal
 from core.clock import SYSTEM_CLOCK, Clock
+from core.db import upsert_insert
 from core.errors import DomainError, Invalid
 from core.listing import Page, PageRequest, paginate
 from service_mgmt.choices import PmTrigger, ReadingKind
@@ -342,8 +342,7 @@ async def _create_call(session: AsyncSession, call: DueCall, clock: Clock) -> Ma
 
 
 async def _insert_call(session: AsyncSession, call: DueCall) -> UUID | None:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(session)
     stmt = (
         insert(PmCall)
         .values(

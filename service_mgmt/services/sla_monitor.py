@@ -51,7 +51,6 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -60,6 +59,7 @@ from contracts.services.calendars import to_calendar
 from core import audit
 from core.auth import SYSTEM, Principal, Role
 from core.calendars import CoverageCalendar
+from core.db import upsert_insert
 from core.outbox import enqueue
 from service_mgmt.choices import SlaStage, SlaTarget
 from service_mgmt.models import ServiceRequest, ServiceRequestEvent, Site, SlaAlert, User
@@ -320,8 +320,7 @@ async def _insert_alert(
     session: AsyncSession, request_id: UUID, clock: TargetClock, stage: SlaStage, now: dt.datetime
 ) -> bool:
     """Insert the alert unless it exists; a concurrent run loses quietly on the unique constraint."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(session)
     result = await session.execute(
         insert(SlaAlert)
         .values(
