@@ -117,3 +117,51 @@ class BillableStatus(StrEnum):
     OPEN = "open"  # waiting for the next billing run
     BILLED = "billed"
     VOID = "void"
+
+
+class InvoiceKind(StrEnum):
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"  # negative lines correcting an issued invoice it references
+
+
+class InvoiceStatus(StrEnum):
+    DRAFT = "draft"  # built by a billing run (or by hand); no number yet, may still change
+    ISSUED = "issued"  # numbered, dated, sent; nothing settled yet
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"  # settled in full (payments and credit notes)
+    VOID = "void"  # cancelled before anything was settled; its sources go back to billing
+
+
+INVOICE_TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
+    InvoiceStatus.DRAFT: frozenset({InvoiceStatus.ISSUED}),
+    InvoiceStatus.ISSUED: frozenset({InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID, InvoiceStatus.VOID}),
+    InvoiceStatus.PARTIALLY_PAID: frozenset({InvoiceStatus.PAID, InvoiceStatus.ISSUED}),
+    InvoiceStatus.PAID: frozenset({InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.ISSUED}),
+    InvoiceStatus.VOID: frozenset(),
+}
+OPEN_INVOICE_STATUSES = frozenset({InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID})
+
+
+class InvoiceLineSource(StrEnum):
+    """What an invoice line bills; `source_key` names the exact fee, usage period or item."""
+
+    CONTRACT_FEE = "contract_fee"
+    USAGE = "usage"
+    BILLABLE_ITEM = "billable_item"
+    MANUAL = "manual"
+    CREDIT = "credit"  # a credit note's line, pointing at the invoice line it corrects
+
+
+class BillingRunStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    ABANDONED = "abandoned"  # its process died; a later run took over
+
+
+class PaymentMethod(StrEnum):
+    BANK_TRANSFER = "bank_transfer"
+    CARD = "card"
+    DIRECT_DEBIT = "direct_debit"
+    CASH = "cash"
+    CHEQUE = "cheque"

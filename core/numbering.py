@@ -29,6 +29,9 @@ PREFIXES: dict[str, str] = {
     "pm_plan": "PM",
     "rma": "RMA",
     "repair_order": "DR",
+    "invoice": "INV",
+    "credit_note": "CN",
+    "payment": "PAY",
 }
 
 WIDTH = 6

@@ -67,11 +67,25 @@ class MailSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class BillingSettings:
+    """Who sends the invoices, and the defaults for customers without a billing profile."""
+
+    seller_name: str = "Service Company Ltd"
+    seller_address: str = "1 Service Street, 10115 Berlin, Germany"
+    seller_tax_id: str | None = None
+    seller_email: str = "billing@localhost"
+    seller_iban: str | None = None
+    seller_country: str = "DE"  # tax rate of customers with neither a profile nor a country
+    default_payment_terms_days: int = 30
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     mail: MailSettings = field(default_factory=MailSettings)
+    billing: BillingSettings = field(default_factory=BillingSettings)
     # The share of an SLA target's time after which the planner is warned (SLA monitoring).
     sla_warning_share: float = 0.75
     # processes that solve dispatch runs beside each web/worker process (DISPATCH_WORKERS)
@@ -136,6 +150,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             debug=_flag(env.get("DEBUG")),
         ),
         mail=load_mail_settings(env),
+        billing=load_billing_settings(env),
         sla_warning_share=sla_warning_share(env),
         dispatch_workers=int(env.get("DISPATCH_WORKERS", "1")),
         advance_exchange_return_days=int(env.get("ADVANCE_EXCHANGE_RETURN_DAYS", "14")),
@@ -163,4 +178,23 @@ def load_mail_settings(env: Mapping[str, str] | None = None) -> MailSettings:
         password=env.get("SMTP_PASSWORD") or None,
         starttls=_flag(env.get("SMTP_STARTTLS")),
         timeout_seconds=float(env.get("SMTP_TIMEOUT_SECONDS", "30")),
+    )
+
+
+def load_billing_settings(env: Mapping[str, str] | None = None) -> BillingSettings:
+    """SELLER_NAME, SELLER_ADDRESS, SELLER_TAX_ID, SELLER_EMAIL, SELLER_IBAN, SELLER_COUNTRY (DE),
+    DEFAULT_PAYMENT_TERMS_DAYS (30): printed on invoices and used where a customer has no profile."""
+    env = os.environ if env is None else env
+    defaults = BillingSettings()
+    terms = int(env.get("DEFAULT_PAYMENT_TERMS_DAYS", str(defaults.default_payment_terms_days)))
+    if not 0 <= terms <= 365:
+        raise RuntimeError(f"DEFAULT_PAYMENT_TERMS_DAYS must lie between 0 and 365, got {terms}")
+    return BillingSettings(
+        seller_name=env.get("SELLER_NAME", defaults.seller_name),
+        seller_address=env.get("SELLER_ADDRESS", defaults.seller_address),
+        seller_tax_id=env.get("SELLER_TAX_ID") or None,
+        seller_email=env.get("SELLER_EMAIL", defaults.seller_email),
+        seller_iban=env.get("SELLER_IBAN") or None,
+        seller_country=env.get("SELLER_COUNTRY", defaults.seller_country).upper(),
+        default_payment_terms_days=terms,
     )

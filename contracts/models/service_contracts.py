@@ -50,6 +50,7 @@ class ServiceContract(VersionedEntity):
     usage_included_volume: Mapped[Decimal | None] = mapped_column(Numeric(18, 3))
     usage_unit_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 6))
     status_reason: Mapped[str | None] = mapped_column(String(500))
+    terminated_on: Mapped[dt.date | None]  # last day of service when terminated early; billing stops there
     notes: Mapped[str | None] = mapped_column(Text)
 
 
@@ -125,3 +126,18 @@ class ContractNotice(Entity):
     term_ends_on: Mapped[dt.date]
     raised_at: Mapped[dt.datetime]
     message: Mapped[str] = mapped_column(String(500))
+
+
+class ContractSuspension(Entity):
+    """A stretch of days a contract was suspended: not charged by billing, not covered."""
+
+    __tablename__ = "contract_suspensions"
+    __table_args__ = (
+        CheckConstraint("resumed_on IS NULL OR resumed_on >= suspended_from", name="resumes_after_suspension"),
+        Index("ix_contract_suspensions_contract", "contract_id", "suspended_from"),
+    )
+
+    contract_id: Mapped[UUID] = mapped_column(ForeignKey("service_contracts.id", ondelete="CASCADE"))
+    suspended_from: Mapped[dt.date]  # first suspended day
+    resumed_on: Mapped[dt.date | None]  # first day charged again; None while suspended
+    reason: Mapped[str] = mapped_column(String(500))

@@ -25,9 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.choices import CONTRACT_TRANSITIONS, BillingPeriod, BillingTiming, ContractStatus
 from contracts.errors import Code
-from contracts.models import ContractLine, ContractLineEquipment, ContractNotice, ServiceContract
+from contracts.models import ContractLine, ContractLineEquipment, ContractNotice, ContractSuspension, ServiceContract
 from core import audit
 from core.auth import Principal
+from core.clock import SYSTEM_CLOCK, Clock
 from core.editing import apply, check_version, sent_fields
 from core.errors import Conflict, IllegalTransition, Invalid, NotFound
 from core.fields import CurrencyCode, LongText, Name, ShortText, Version
@@ -134,6 +135,9 @@ class ContractTransition(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tru
     status: ContractStatus
     reason: ShortText | None = None
     version: Version | None = None  # optional here: a transition is checked against the status anyway
+    # The day a suspension, resumption or termination takes effect (default: today, UTC).
+    # Billing charges no suspended day and nothing after the day a contract was terminated.
+    effective_on: dt.date | None = None
 
 
 class ContractFilter(msgspec.Struct, kw_only=True):
@@ -356,7 +360,7 @@ def checked_amount(value: Decimal, field: str, *, places: int, digits: int, maxi
 
 
 async def transition_contract(
-    session: AsyncSession, actor: Principal, contract_id: UUID, data: ContractTransition
+    session: AsyncSession, actor: Principal, contract_id: UUID, data: ContractTransition, *, clock: Clock = SYSTEM_CLOCK
 ) -> ContractDetail:
     contract = await locked_contract(session, contract_id)
     if data.version is not None:
@@ -379,8 +383,49 @@ async def transition_contract(
         )
     if target is ContractStatus.SUSPENDED and reason is None:
         raise Invalid(Code.REASON_REQUIRED, "suspending a contract needs a reason", field="reason")
+    effective_on = _effective_day(contract, data.effective_on, clock)
+    await _record_billing_dates(session, contract, current, target, effective_on, reason)
     await _set_status(session, actor, contract, target, None if target is ContractStatus.ACTIVE else reason)
     return await _detail(session, contract)
+
+
+def _effective_day(contract: ServiceContract, given: dt.date | None, clock: Clock) -> dt.date:
+    if given is None:
+        return clock.now().date()
+    if given > contract.ends_on + dt.timedelta(days=1) or given < contract.starts_on:
+        raise Invalid(
+            Code.INVALID_EFFECTIVE_DATE,
+            f"the change must take effect within the term ({contract.starts_on.isoformat()} to"
+            f" {contract.ends_on.isoformat()})",
+            field="effective_on",
+        )
+    return given
+
+
+async def _record_billing_dates(
+    session: AsyncSession,
+    contract: ServiceContract,
+    current: ContractStatus,
+    target: ContractStatus,
+    effective_on: dt.date,
+    reason: str | None,
+) -> None:
+    """Suspended stretches and the termination day: what billing needs to charge the right days."""
+    if current is ContractStatus.SUSPENDED:
+        open_suspension = await session.scalar(
+            select(ContractSuspension)
+            .where(ContractSuspension.contract_id == contract.id, ContractSuspension.resumed_on.is_(None))
+            .order_by(ContractSuspension.suspended_from.desc())
+            .limit(1)
+        )
+        if open_suspension is not None:
+            open_suspension.resumed_on = max(effective_on, open_suspension.suspended_from)
+    if target is ContractStatus.SUSPENDED:
+        session.add(ContractSuspension(contract_id=contract.id, suspended_from=effective_on, reason=reason or ""))
+    if target is ContractStatus.TERMINATED:
+        # Terminated "on" a day: that day is the last one served (and billed).
+        contract.terminated_on = min(effective_on, contract.ends_on)
+    # No flush here: the status change flushes it all, so the contract's version moves once.
 
 
 async def _set_status(
