@@ -110,6 +110,7 @@ async def _load_demo_data(size: Any, if_empty: bool, contracts: bool = True) -> 
     from core.db import create_engine, create_session_factory, session_scope
     from returns.demo_activity import load_demo_activity
     from returns.demo_stock import load_demo_stock
+    from service_mgmt.demo_billing_profiles import load_demo_billing_profiles
     from service_mgmt.demo_contracts import load_demo_contracts
     from service_mgmt.demo_data import database_is_empty, load_demo_data
 
@@ -133,12 +134,15 @@ async def _load_demo_data(size: Any, if_empty: bool, contracts: bool = True) -> 
                 contract_summary = (
                     await load_demo_contracts(session, seed=size.seed, progress=report) if contracts else None
                 )
+                # Central billing for groups, head offices abroad (reverse charge), domestic profiles.
+                billing_summary = await load_demo_billing_profiles(session, seed=size.seed, settings=settings.billing)
                 stock_summary = await load_demo_stock(session, seed=size.seed)  # warehouse, depot, vans
                 # Calls, work orders, PM plans and RMAs, so the technician's day and the desks are not empty.
                 activity_summary = await load_demo_activity(session, seed=size.seed, today=dt.date.today())
         console.print(f"demo data loaded: {summary}")
         if contract_summary is not None:
             console.print(f"demo contracts loaded: {contract_summary}")
+        console.print(f"demo billing profiles loaded: {billing_summary}")
         console.print(f"demo stock loaded: {stock_summary}")
         console.print(f"demo activity loaded: {activity_summary}")
         console.print("demo logins (password 'demo'): " + ", ".join(DEMO_LOGINS))
@@ -267,6 +271,80 @@ def dispatch_run(first_day: Any, days: int, policy: str, time_limit: float, publ
         sys.exit(1)
     if result.published is not None:
         console.print(f"published {result.published} task(s)")
+
+
+@main.group()
+def billing() -> None:
+    """Billing runs (contract fees, usage, billable work) into draft invoices."""
+
+
+@billing.command("run")
+@click.option("--period", required=True, help="the month to bill, e.g. 2026-11")
+@click.option("--chunk-size", type=click.IntRange(1, 5000), default=200, show_default=True, help="customers per commit")
+@click.option(
+    "--take-over-after",
+    type=click.IntRange(0, 86_400),
+    default=120,
+    show_default=True,
+    help="seconds without heartbeat after which a running run counts as dead and is taken over",
+)
+@click.option("--pause", type=click.FloatRange(0, 60), default=0.0, help="seconds to wait between chunks (load)")
+def billing_run(period: str, chunk_size: int, take_over_after: int, pause: float) -> None:
+    """Bill a month: fees, usage and billable items into draft invoices, exactly once (safe to re-run)."""
+    from contracts.services.billing_run import RunOptions
+    from core.errors import DomainError
+
+    options = RunOptions(
+        chunk_size=chunk_size, take_over_after=dt.timedelta(seconds=take_over_after), pause_seconds=pause
+    )
+    try:
+        run = asyncio.run(_billing_run(period, options))
+    except DomainError as error:
+        console.print(f"[red]{error}[/]")
+        sys.exit(2)
+    console.print_json(
+        data={
+            "run_id": str(run.id),
+            "period": run.period,
+            "status": run.status,
+            "contracts_considered": run.contracts_considered,
+            "invoices_created": run.invoices_created,
+            "invoices_updated": run.invoices_updated,
+            "fee_lines": run.fee_lines,
+            "usage_lines": run.usage_lines,
+            "item_lines": run.item_lines,
+            "totals": run.totals,
+        }
+    )
+
+
+async def _billing_run(period: str, options: Any) -> Any:
+    from contracts.services.billing_run import execute_run, start_run
+    from core.db import create_engine, create_session_factory
+
+    settings = load_settings()
+    engine = create_engine(settings.database)
+    try:
+        sessions = create_session_factory(engine)
+        run = await start_run(sessions, SYSTEM, period, options=options)
+        console.print(f"billing run {run.id} for {run.period}")
+        with Progress(
+            TextColumn("[bold]billing {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar:
+            task = bar.add_task(run.period, total=None)
+            return await execute_run(
+                sessions,
+                run.id,
+                settings.billing,
+                options=options,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    finally:
+        await engine.dispose()
 
 
 @main.group()

@@ -10,6 +10,7 @@ import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from contracts.services import invoice_document, invoice_document_queue
 from core.db import create_engine, create_session_factory
 from core.job_runs import prune_runs
 from core.jobs import Every, JobContext, JobSpec
@@ -27,6 +28,7 @@ def outbox_handlers() -> dict[str, Handler]:
     return {
         EMAIL: email_handler,
         service_report_queue.KIND: service_report.deliver_service_report,
+        invoice_document_queue.KIND: invoice_document.deliver_invoice_document,
     }
 
 

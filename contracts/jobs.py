@@ -16,10 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.choices import ContractStatus
 from contracts.models import ContractNotice, ServiceContract
+from contracts.services.renewal_notices import queue_renewal_notices
 from contracts.services.service_contracts import ContractTransition, renew, transition_contract
 from core import audit
 from core.auth import SYSTEM
 from core.clock import SYSTEM_CLOCK, Clock
+from core.settings import BillingSettings, load_billing_settings
 
 RENEWAL_REMINDER = "renewal_reminder"
 
@@ -30,13 +32,22 @@ class ExpiryRun:
     renewed: int
 
 
-async def raise_renewal_reminders(session: AsyncSession, today: dt.date, *, clock: Clock = SYSTEM_CLOCK) -> int:
+async def raise_renewal_reminders(
+    session: AsyncSession,
+    today: dt.date,
+    *,
+    clock: Clock = SYSTEM_CLOCK,
+    billing: BillingSettings | None = None,
+) -> int:
     """One renewal reminder per active contract and term end, once its notice period has begun.
 
-    A contract is due when ends_on − notice_days <= today < ends_on. Answers how many
-    reminders were raised by this run.
+    A contract is due when ends_on − notice_days <= today < ends_on. Each reminder this run
+    inserts also queues the customer's notice e-mail in the outbox, in this transaction
+    (`contracts.services.renewal_notices`; `billing` defaults to the environment's settings).
+    Answers how many reminders were raised by this run.
     """
     raised = 0
+    inserted: list[UUID] = []
     for contract_id, number, ends_on, notice_days in await _reminders_due(session, today):
         message = (
             f"contract {number} ends on {ends_on.isoformat()}; the {notice_days}-day notice period has begun:"
@@ -44,6 +55,7 @@ async def raise_renewal_reminders(session: AsyncSession, today: dt.date, *, cloc
         )
         if await _insert_notice(session, contract_id, ends_on, message, clock.now()):
             raised += 1
+            inserted.append(contract_id)
             await audit.record(
                 session,
                 SYSTEM,
@@ -52,6 +64,8 @@ async def raise_renewal_reminders(session: AsyncSession, today: dt.date, *, cloc
                 RENEWAL_REMINDER,
                 after={"term_ends_on": ends_on, "message": message},
             )
+    # Only the run that inserted a notice mails it (a concurrent run lost on the unique key).
+    await queue_renewal_notices(session, inserted, billing or load_billing_settings(), clock.now())
     return raised
 
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from api.routes.auth import login, me
 from api.routes.billable_items import BillableItemController
+from api.routes.billing_profiles import BillingProfileController, get_bill_to
+from api.routes.billing_runs import BillingRunController
 from api.routes.contacts import ContactController
 from api.routes.credit import CreditController
 from api.routes.customers import CustomerController
@@ -13,9 +15,11 @@ from api.routes.dispatch import DispatchController
 from api.routes.engineers import EngineerController
 from api.routes.entitlements import check_entitlement
 from api.routes.equipment import CounterController, EquipmentController
+from api.routes.invoices import InvoiceController
 from api.routes.job_templates import JobTemplateController
 from api.routes.knowledge_codes import KnowledgeCodeController
 from api.routes.kpis import first_time_fix
+from api.routes.payments import ExportController, PaymentController, ReceivablesController
 from api.routes.pm_plans import PmPlanController
 from api.routes.products import ProductController
 from api.routes.repair_orders import RepairOrderController, RmaRepairController
@@ -92,4 +96,15 @@ ROUTE_HANDLERS: list[Any] = [
     # depot repair orders, quotes, return documents
     RepairOrderController,
     RmaRepairController,
+    # invoices and credit notes
+    InvoiceController,
+    # billing runs (contract fees, usage, billable items into draft invoices)
+    BillingRunController,
+    # billing profiles and a customer's resolved bill-to
+    BillingProfileController,
+    get_bill_to,
+    # payments, receivables (aging, open items), accounting export (CSV)
+    PaymentController,
+    ReceivablesController,
+    ExportController,
 ]

@@ -208,17 +208,19 @@ async def _write_with_retry(
     settings: BillingSettings,
     clock: Clock,
 ) -> ChunkOutcome:
+    last: Exception | None = None
     for _attempt in range(MAX_ATTEMPTS):
         try:
             async with session_scope(sessions) as session:
                 return await write_chunk(session, run_id, str(month), chunk, clock.now())
-        except (IntegrityError, ChunkContended):
+        except (IntegrityError, ChunkContended) as exc:
             # Someone billed part of these customers meanwhile: gather them again and bill the rest.
+            last = exc
             chunk = await _regather(sessions, month, chunk, settings)
     raise Conflict(
         Code.BILLING_RUN_IN_PROGRESS,
-        f"another writer kept billing the same customers; {MAX_ATTEMPTS} attempts gave up",
-    )
+        f"another writer kept billing the same customers; {MAX_ATTEMPTS} attempts gave up ({last})"[:500],
+    ) from last
 
 
 async def _regather(

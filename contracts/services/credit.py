@@ -3,9 +3,12 @@
 Nothing here is cached. Every check reads the account afresh (``populate_existing``), so a
 hold set by a contract administrator applies to the very next check, in any process.
 
-The open receivables come from one seam, `open_receivables_by_customer`: today the opening
-balances carried over from the previous system; billing adds the issued, unpaid invoices
-there, and every caller (the check, the account views) sees them at once.
+The open receivables come from one seam, `open_receivables_by_customer`: the opening
+balances carried over from the previous system plus what billing left open (issued, unpaid
+invoices, less unsettled credit notes and unallocated payments; `contracts.services.receivables`),
+and every caller (the check, the account views) sees them at once. Payment behaviour (average
+days to pay) is computed from paid invoices; the stored figure is the opening one, shown until
+the customer has paid an invoice here.
 
 Overrides follow the four-eyes rule: someone (an agent, a planner, a contract administrator)
 asks for one, and a contract administrator who is not that person approves it; the approval
@@ -42,6 +45,7 @@ from contracts.credit_rule import (
 )
 from contracts.errors import Code
 from contracts.models import CreditAccount, CreditOverride
+from contracts.services import receivables
 from core import audit
 from core.auth import Principal, Role
 from core.clock import SYSTEM_CLOCK, Clock
@@ -128,10 +132,16 @@ class CreditAccountView:
 
     account: CreditAccount
     receivables: Receivables
+    computed_days_to_pay: Decimal | None = None  # from paid invoices; None until one is paid
 
     @property
     def available_credit(self) -> Decimal:
         return self.account.credit_limit - self.receivables.open_amount
+
+    @property
+    def average_days_to_pay(self) -> Decimal | None:
+        """Computed from paid invoices; the account's opening figure until there is one."""
+        return self.computed_days_to_pay if self.computed_days_to_pay is not None else self.account.average_days_to_pay
 
 
 ACCOUNT_SORTABLE = {
@@ -154,22 +164,30 @@ async def open_receivables_by_customer(
 ) -> dict[UUID, Receivables]:
     """What each customer owes, in its account's currency: the one place receivables come from.
 
-    Until billing exists these are the opening figures of the credit account. Billing adds its
-    issued, unpaid invoices here: their open amounts to ``open_amount``, those past their due
-    date to ``overdue_amount``, and ``overdue_days`` = the larger of the opening figure and
-    ``now`` minus the oldest due date. ``now`` is taken for that, so callers already pass it.
+    The account's opening figures plus the open items at ``now``'s date (UTC) in the account's
+    currency (amounts in other currencies are never added): open invoices, less unsettled
+    credit notes and unallocated payments, to ``open_amount``; the open amounts of invoices past
+    their due date to ``overdue_amount``; ``overdue_days`` = the larger of the opening figure and
+    the days since the oldest overdue invoice fell due. Set-based: the same few queries for one
+    customer or a page of them. Customers without an account owe nothing here (no account, no
+    credit: the rule refuses them anyway).
     """
-    del now  # used once invoices are counted (see above)
     ids = set(customer_ids)
     found = {customer_id: Receivables() for customer_id in ids}
     if not ids:
         return found
-    accounts = await session.scalars(select(CreditAccount).where(CreditAccount.customer_id.in_(ids)))
+    today = now.astimezone(dt.UTC).date()
+    accounts = list(await session.scalars(select(CreditAccount).where(CreditAccount.customer_id.in_(ids))))
+    owed = await receivables.balances(session, [account.customer_id for account in accounts], today)
     for account in accounts:
+        balance = owed.get((account.customer_id, account.currency), receivables.Balance())
+        overdue_days = account.opening_overdue_days
+        if balance.oldest_overdue_due_on is not None:
+            overdue_days = max(overdue_days, (today - balance.oldest_overdue_due_on).days)
         found[account.customer_id] = Receivables(
-            open_amount=account.opening_balance,
-            overdue_amount=account.opening_overdue,
-            overdue_days=account.opening_overdue_days,
+            open_amount=account.opening_balance + balance.open_amount,
+            overdue_amount=account.opening_overdue + balance.overdue_amount,
+            overdue_days=overdue_days,
         )
     return found
 
@@ -336,7 +354,10 @@ async def run_credit_check(
     await _require_customer(session, customer_id)
     now = clock.now()
     account = await _find_account(session, customer_id)
-    facts = None if account is None else _facts(account, await open_receivables(session, customer_id, now=now))
+    facts = None
+    if account is not None:
+        view = (await _views(session, [account], now))[0]
+        facts = _facts(account, view.receivables, view.average_days_to_pay)
     decision = check_credit(facts, Amount(value, currency), now)
     if decision.outcome is CreditOutcome.PASS or not use_overrides:
         return decision
@@ -540,22 +561,27 @@ async def _account(session: AsyncSession, customer_id: UUID) -> CreditAccount:
 
 
 async def _views(session: AsyncSession, accounts: list[CreditAccount], now: dt.datetime) -> list[CreditAccountView]:
-    owed = await open_receivables_by_customer(session, [a.customer_id for a in accounts], now=now)
-    return [CreditAccountView(account, owed[account.customer_id]) for account in accounts]
+    ids = [a.customer_id for a in accounts]
+    owed = await open_receivables_by_customer(session, ids, now=now)
+    days_to_pay = await receivables.average_days_to_pay(session, ids)
+    return [
+        CreditAccountView(account, owed[account.customer_id], days_to_pay.get(account.customer_id))
+        for account in accounts
+    ]
 
 
-def _facts(account: CreditAccount, receivables: Receivables) -> AccountFacts:
+def _facts(account: CreditAccount, owed: Receivables, average_days_to_pay: Decimal | None) -> AccountFacts:
     return AccountFacts(
         customer_id=account.customer_id,
         credit_limit=account.credit_limit,
         currency=account.currency,
         tolerance_days=account.tolerance_days,
-        receivables=receivables,
+        receivables=owed,
         on_hold=account.on_hold,
         hold_reason=account.hold_reason,
         hold_set_by=account.hold_set_by,
         hold_set_at=account.hold_set_at,
-        average_days_to_pay=account.average_days_to_pay,
+        average_days_to_pay=average_days_to_pay,
     )
 
 

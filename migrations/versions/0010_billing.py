@@ -166,7 +166,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "status IN ('draft', 'issued', 'partially_paid', 'paid', 'void')", name=op.f("ck_invoices_status_valid")
         ),
-        sa.CheckConstraint("gross_amount = net_amount + tax_amount", name=op.f("ck_invoices_gross_is_net_plus_tax")),
+        sa.CheckConstraint("abs(gross_amount - (net_amount + tax_amount)) < 0.005", name=op.f("ck_invoices_gross_is_net_plus_tax")),
         sa.CheckConstraint(
             "settled_amount >= 0 AND (settled_amount <= gross_amount OR settled_amount <= -gross_amount)",
             name=op.f("ck_invoices_settled_within_gross"),
