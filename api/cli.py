@@ -107,6 +107,7 @@ def demo_data(customers: int, equipment: int, engineers: int, seed: int, if_empt
 
 
 async def _load_demo_data(size: Any, if_empty: bool, contracts: bool = True) -> None:
+    from contracts.demo_billing import load_demo_billing
     from core.db import create_engine, create_session_factory, session_scope
     from returns.demo_activity import load_demo_activity
     from returns.demo_stock import load_demo_stock
@@ -139,12 +140,22 @@ async def _load_demo_data(size: Any, if_empty: bool, contracts: bool = True) -> 
                 stock_summary = await load_demo_stock(session, seed=size.seed)  # warehouse, depot, vans
                 # Calls, work orders, PM plans and RMAs, so the technician's day and the desks are not empty.
                 activity_summary = await load_demo_activity(session, seed=size.seed, today=dt.date.today())
+        # Last month billed, issued, partly paid, one credit note: commits chunk by chunk, so after the rest.
+        billing_activity = (
+            await load_demo_billing(
+                create_session_factory(engine), seed=size.seed, today=dt.date.today(), settings=settings.billing
+            )
+            if contracts
+            else None
+        )
         console.print(f"demo data loaded: {summary}")
         if contract_summary is not None:
             console.print(f"demo contracts loaded: {contract_summary}")
         console.print(f"demo billing profiles loaded: {billing_summary}")
         console.print(f"demo stock loaded: {stock_summary}")
         console.print(f"demo activity loaded: {activity_summary}")
+        if billing_activity is not None:
+            console.print(f"demo billing activity loaded: {billing_activity}")
         console.print("demo logins (password 'demo'): " + ", ".join(DEMO_LOGINS))
     finally:
         await engine.dispose()
@@ -341,6 +352,62 @@ async def _billing_run(period: str, options: Any) -> Any:
                 run.id,
                 settings.billing,
                 options=options,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    finally:
+        await engine.dispose()
+
+
+@billing.command("issue")
+@click.option("--period", required=True, help="the month whose drafts to issue, e.g. 2026-11")
+@click.option("--chunk-size", type=click.IntRange(1, 5000), default=200, show_default=True, help="invoices per commit")
+def billing_issue(period: str, chunk_size: int) -> None:
+    """Issue every draft invoice of a month after review: numbered in customer order, e-mailed (safe to re-run)."""
+    from core.errors import DomainError
+
+    try:
+        result = asyncio.run(_billing_issue(period, chunk_size))
+    except DomainError as error:
+        console.print(f"[red]{error}[/]")
+        sys.exit(2)
+    console.print_json(
+        data={
+            "period": result.period,
+            "drafts": result.drafts,
+            "issued": result.issued,
+            "skipped": result.skipped,
+            "empty": result.empty,
+            "first_number": result.first_number,
+            "last_number": result.last_number,
+            "totals": {
+                currency: {"invoices": t.invoices, "net": str(t.net), "tax": str(t.tax), "gross": str(t.gross)}
+                for currency, t in result.totals.items()
+            },
+        }
+    )
+
+
+async def _billing_issue(period: str, chunk_size: int) -> Any:
+    from contracts.services.invoice_bulk_issue import issue_drafts
+    from core.db import create_engine, create_session_factory
+
+    settings = load_settings()
+    engine = create_engine(settings.database)
+    try:
+        with Progress(
+            TextColumn("[bold]issuing {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar:
+            task = bar.add_task(period, total=None)
+            return await issue_drafts(
+                create_session_factory(engine),
+                SYSTEM,
+                period,
+                settings.billing,
+                chunk_size=chunk_size,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     finally:

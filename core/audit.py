@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -87,6 +88,38 @@ async def record(
             before=_plain(before) if before is not None else None,
             after=_plain(after) if after is not None else None,
         )
+    )
+
+
+async def record_many(
+    session: AsyncSession,
+    actor: Principal,
+    entity: str,
+    action: str,
+    changes: Sequence[tuple[object, dict[str, Any] | None, dict[str, Any] | None]],
+    *,
+    at: dt.datetime | None = None,
+) -> None:
+    """``record`` for many entities of one kind at once: (entity id, before, after) each, one INSERT."""
+    if not changes:
+        return
+    when = at or dt.datetime.now(dt.UTC)
+    await session.execute(
+        audit_log.insert(),
+        [
+            {
+                "at": when,
+                "actor_id": actor.user_id,
+                "actor_name": actor.username,
+                "actor_role": actor.role.value,
+                "entity": entity,
+                "entity_id": str(entity_id),
+                "action": action,
+                "before": _plain(before) if before is not None else None,
+                "after": _plain(after) if after is not None else None,
+            }
+            for entity_id, before, after in changes
+        ],
     )
 
 

@@ -19,7 +19,7 @@ from ortools.constraint_solver import pywrapcp as _pywrapcp
 from ortools.constraint_solver import routing_enums_pb2 as _enums
 from ortools.constraint_solver import routing_heuristic_parameters_pb2 as _params
 
-from scheduling.eligibility import Vehicle, allowed_starts
+from scheduling.eligibility import Vehicle, allowed_starts, stable_engineer, stable_start
 from scheduling.feasibility import Feasibility
 from scheduling.policy import Priority
 from scheduling.problem import DAY, Problem, Task
@@ -249,23 +249,6 @@ def _soft_starts(model: Model) -> None:
                 model.time.SetCumulVarSoftUpperBound(
                     index, min(h for h, _ in hinges), sum(weight for _, weight in hinges)
                 )
-
-
-def stable_start(problem: Problem, task: Task) -> int | None:
-    """The previous start that stability holds the task to (None: no such cost)."""
-    previous = task.previous
-    if previous is None or previous.start is None or task.pin is not None:
-        return None
-    return previous.start if problem.policy.stability_per_second > 0 else None
-
-
-def stable_engineer(problem: Problem, task: Task) -> str | None:
-    """The previous engineer whose replacement costs ``stability_engineer_change`` (None: no cost)."""
-    previous = task.previous
-    # a crew's members other than the lead would always count as changed: crews are left out
-    if previous is None or previous.engineer_id is None or task.pin is not None or task.crew_size > 1:
-        return None
-    return previous.engineer_id if problem.policy.stability_engineer_change > 0 else None
 
 
 def _allowed_vehicles(model: Model, feasibility: Feasibility) -> None:

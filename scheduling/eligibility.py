@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scheduling.problem import Engineer, Shift, SkillRequirement, Task, TimeWindow
+from scheduling.problem import Engineer, Problem, Shift, SkillRequirement, Task, TimeWindow
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,3 +81,20 @@ def vehicles_of(engineers: tuple[Engineer, ...]) -> list[Vehicle]:
         for shift in sorted(engineer.shifts, key=lambda s: s.start):
             out.append(Vehicle(index=len(out), engineer=engineer, shift=shift))
     return out
+
+
+def stable_start(problem: Problem, task: Task) -> int | None:
+    """The previous start that stability holds the task to (None: no such cost)."""
+    previous = task.previous
+    if previous is None or previous.start is None or task.pin is not None:
+        return None
+    return previous.start if problem.policy.stability_per_second > 0 else None
+
+
+def stable_engineer(problem: Problem, task: Task) -> str | None:
+    """The previous engineer whose replacement costs ``stability_engineer_change`` (None: no cost)."""
+    previous = task.previous
+    # a crew's members other than the lead would always count as changed: crews are left out
+    if previous is None or previous.engineer_id is None or task.pin is not None or task.crew_size > 1:
+        return None
+    return previous.engineer_id if problem.policy.stability_engineer_change > 0 else None

@@ -2,7 +2,9 @@
 
 The alternative comes from the exact insertion evaluator: the task is tried at every position of
 every other engineer's shifts; the extra cost compares that insertion with what the task adds where
-it is now ("B would add 34 min travel and be 12 min late").
+it is now, priced by the same evaluator at its own place (``InsertionIndex.where_it_is``), so both
+sides carry the solver's objective: travel, lateness, overtime, territory, the engineer's cost rate on
+the working span and stability ("B would add 34 min travel and be 12 min late").
 """
 
 from __future__ import annotations
@@ -48,10 +50,15 @@ def explain(problem: Problem, plan: Plan, index: InsertionIndex | None = None) -
 def _explain_one(
     problem: Problem, tasks: dict[str, Task], index: InsertionIndex, route: Route, position: int, visit: Visit
 ) -> Explanation:
-    policy = problem.policy
     task = tasks[visit.task_id]
-    detour = _detour_seconds(problem, tasks, route, position)
-    own_cost = policy.travel_per_second * detour + visit.cost.lateness + visit.cost.overtime + visit.cost.territory
+    # what the task adds where it is, priced by the evaluator that prices the alternative: the same
+    # objective as the solver's on both sides (cost rate on the working span, stability included)
+    here = index.where_it_is(route, task)
+    if here is not None:
+        detour, own_cost = here.added_travel_seconds, here.cost
+    else:
+        detour = _detour_seconds(problem, tasks, route, position)
+        own_cost = problem.policy.travel_per_second * detour + visit.cost.total - visit.cost.travel
     best = index.best(task, limit=1, exclude=frozenset({route.engineer_id}))
     alternative = None
     if best:

@@ -8,8 +8,13 @@ waiting time. The lunch break stays in the gap where the plan put it: a gap with
 arrival ``x + travel`` into ``max(x + travel, lunch earliest) + lunch`` (travel may happen on either
 side of the break, as in the solver and the checker).
 
-Not covered (reported as no candidates): crew tasks. Costs counted: travel, lateness, overtime and
-territory mismatch; engineer cost rates and workload balance are not.
+Not covered (reported as no candidates): crew tasks. The cost is the solver's objective, term for
+term: travel, lateness, overtime, territory mismatch, the engineer's ``cost_rate`` per second of
+working span (its added span: the earliest return minus the latest departure that still makes it,
+as the solver's span cost and its departure optimisation have it) and stability: moving the task
+itself off its ``Task.previous`` start or engineer, and pushing a later visit past its previous start
+(the communicated appointment; a push it absorbs before that costs nothing). Workload balance is
+not counted (it couples all routes).
 """
 
 from __future__ import annotations
@@ -17,13 +22,15 @@ from __future__ import annotations
 import heapq
 import itertools
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from scheduling.eligibility import (
     allowed_starts,
     missing_certification,
     missing_skill,
     pinned_engineer_ok,
+    stable_engineer,
+    stable_start,
     vehicles_of,
 )
 from scheduling.plan import Plan, Route
@@ -45,7 +52,9 @@ class Insertion:
     added_travel_metres: int
     late_seconds: int  # the new task's own lateness
     added_overtime_seconds: int
-    cost: int  # the added objective under the problem's policy (travel, lateness, overtime, territory)
+    cost: int  # the added objective under the problem's policy (see the module docstring)
+    added_span_seconds: int = 0  # the working span the engineer's cost rate is charged on
+    stability: int = 0  # the task's own move off its previous place plus later visits pushed past theirs
 
 
 class _Domain:
@@ -83,6 +92,7 @@ class _Point:
     domain: _Domain
     deadline: int | None = None
     late_weight: int = 0
+    held: int | None = None  # the previous (communicated) start stability holds it to
 
 
 @dataclass(slots=True)
@@ -98,6 +108,7 @@ class _Route:
     es: list[int]  # earliest start of each point
     ls: list[int]  # latest start of each point keeping the rest feasible
     load: int
+    span: int = 0  # working span as the solver charges it (only computed for a positive cost rate)
 
     def lunch_window(self) -> tuple[int, int]:
         assert self.lunch is not None
@@ -174,6 +185,8 @@ class InsertionIndex:
         r = _Route(engineer, shift, ids, points, legs, legs_m, gap, lunch, [], [], load)
         r.es = _forward(r)
         r.ls = _backward(r)
+        if engineer.cost_rate > 0 and r.es[-1] < -NEVER:
+            r.span = r.es[-1] - _latest_departure(r, r.points, r.legs, r.lunch_gap, r.es[-1])
         return r
 
     def _visit_point(self, task: Task, planned_start: int) -> _Point:
@@ -193,7 +206,8 @@ class InsertionIndex:
             )
             windows = _intersect(windows, low, high)
         late = self.policy.lateness(task.priority) if not self.policy.sla_hard else 0
-        return _Point(task.location, task.duration, _Domain(windows), task.sla_deadline, late)
+        held = stable_start(self.problem, task)
+        return _Point(task.location, task.duration, _Domain(windows), task.sla_deadline, late, held)
 
     def _lunch_gap(self, engineer: Engineer, shift: Shift, route: Route | None) -> tuple[LunchBreak | None, int | None]:
         lunch = engineer.lunch
@@ -234,7 +248,7 @@ class InsertionIndex:
         order: list[tuple[int, int, int, int]] = []  # (travel cost bound, route, gap, offset)
         offset = 0
         for k, r in enumerate(candidates):
-            mismatch = self._mismatch(r, task)
+            mismatch = self._mismatch(r, task) + self._engineer_change(r, task)
             for gap in range(len(r.points) - 1):
                 a, b = offset + gap, offset + gap + 1
                 bound = per_s * (to_s[a] + from_s[b] - r.legs[gap]) + mismatch
@@ -269,6 +283,24 @@ class InsertionIndex:
         found.sort(key=lambda i: (i.cost, i.start, i.engineer_id))
         return found[:limit]
 
+    def where_it_is(self, route: Route, task: Task) -> Insertion | None:
+        """The task priced as an insertion at its own place in ``route`` (the route without it): what it
+        adds where it is, in the same terms as ``best`` prices the places it could go instead. None for
+        what ``best`` does not price either (crews, dependencies outside the plan)."""
+        position = next((i for i, v in enumerate(route.visits) if v.task_id == task.id), None)
+        if position is None or task.crew_size > 1 or any(d not in self.plan_ends for d in task.after):
+            return None
+        engineer = self.problem.engineer(route.engineer_id)
+        shift = next((s for s in engineer.shifts if s.start == route.shift_start), None)
+        if shift is None:
+            return None
+        rest = replace(route, visits=tuple(v for v in route.visits if v.task_id != task.id))
+        r = self._route(engineer, shift, rest)
+        to_s, to_m, from_s, from_m = legs_around(self.problem.travel, task.location, [p.location for p in r.points])
+        domain = self._domain_of(r, task, allowed_starts(task, self.problem.horizon_end, self.policy.sla_hard))
+        found = self._at_gap(r, task, domain, position, to_s, to_m, from_s, from_m)
+        return min(found, key=lambda i: (i.cost, i.start), default=None)
+
     def _qualified_routes(self, task: Task) -> list[_Route]:
         """Routes whose engineer has the skills, certifications (on the route's day) and pin; cached per
         requirement set, since urgent tasks and offers ask for the same few skill sets again and again."""
@@ -293,6 +325,10 @@ class InsertionIndex:
         if task.territory is not None and r.engineer.territory not in (None, task.territory):
             return self.policy.territory_mismatch
         return 0
+
+    def _engineer_change(self, r: _Route, task: Task) -> int:
+        held = stable_engineer(self.problem, task)
+        return self.policy.stability_engineer_change if held is not None and held != r.engineer.id else 0
 
     def _domain_of(self, r: _Route, task: Task, windows: list[TimeWindow]) -> _Domain:
         low = max([r.shift.start, *(self.plan_ends[d] for d in task.after)])
@@ -326,26 +362,44 @@ class InsertionIndex:
             if start is None:
                 continue
             nxt = gap + 1
-            reach = r.arrive(lunch_after, start + task.duration, from_s[nxt])
-            if reach is None or reach > r.ls[nxt]:
-                continue
-            out.append(self._priced(r, task, gap, start, arrival, reach, to_s, to_m, from_s, from_m))
+            priced: list[Insertion] = []
+            for begin in self._starts(r, task, domain, start, lunch_after, r.ls[nxt], from_s[nxt]):
+                reach = r.arrive(lunch_after, begin + task.duration, from_s[nxt])
+                if reach is None or reach > r.ls[nxt]:
+                    continue
+                where = _Where(gap, lunch_before, begin, arrival, reach)
+                priced.append(self._priced(r, task, domain, where, to_s, to_m, from_s, from_m))
+            if priced:
+                out.append(min(priced, key=lambda i: (i.cost, i.start)))
         return out
+
+    def _starts(
+        self, r: _Route, task: Task, domain: _Domain, earliest: int, lunch_after: bool, next_latest: int, leg: int
+    ) -> list[int]:
+        """Where the task may start in a gap: as early as it can and, for a task with a previous start
+        later than that, as close to that start as the next visit allows (the solver holds it there)."""
+        held = stable_start(self.problem, task)
+        if held is None or held <= earliest:
+            return [earliest]
+        leave = r.latest_leave(lunch_after, next_latest, leg)
+        if leave <= NEVER:
+            return [earliest]
+        closest = domain.latest(min(held, leave - task.duration))
+        return [earliest] if closest is None or closest <= earliest else [earliest, closest]
 
     def _priced(
         self,
         r: _Route,
         task: Task,
-        gap: int,
-        start: int,
-        arrival: int,
-        reach: int,
+        domain: _Domain,
+        where: _Where,
         to_s: list[int],
         to_m: list[int],
         from_s: list[int],
         from_m: list[int],
     ) -> Insertion:
         policy = self.policy
+        gap, start, reach = where.gap, where.start, where.reach
         nxt = gap + 1
         d_secs = to_s[gap] + from_s[nxt] - r.legs[gap]
         d_metres = to_m[gap] + from_m[nxt] - r.legs_m[gap]
@@ -353,6 +407,7 @@ class InsertionIndex:
         late_cost = late * (policy.lateness(task.priority) if not policy.sla_hard else 0)
         # push the rest of the route forward until waiting absorbs the delay
         downstream = 0
+        pushed_past_held = 0  # seconds later visits now start past their communicated starts
         i, new_start = nxt, r.points[nxt].domain.earliest(reach)
         assert new_start is not None  # reach <= ls[nxt] guarantees a start
         while new_start > r.es[i]:
@@ -361,6 +416,10 @@ class InsertionIndex:
                 old_late = max(0, r.es[i] + p.duration - p.deadline)
                 new_late = max(0, new_start + p.duration - p.deadline)
                 downstream += (new_late - old_late) * p.late_weight
+            if p.held is not None:
+                # the solver holds it at its previous start when it can: only a push past both that
+                # and where it already was costs more
+                pushed_past_held += max(0, new_start - max(p.held, r.es[i]))
             if i == len(r.points) - 1:
                 break
             arrive = r.arrive(r.lunch_gap == i, new_start + p.duration, r.legs[i])
@@ -374,6 +433,13 @@ class InsertionIndex:
         new_return = new_start if i == end_index and new_start > old_return else old_return
         overtime = max(0, new_return - r.shift.end) - max(0, old_return - r.shift.end)
         mismatch = self._mismatch(r, task)
+        span = self._added_span(r, task, domain, where, to_s[gap], from_s[nxt], new_return)
+        held = stable_start(self.problem, task)
+        stability = (
+            policy.stability_per_second * (abs(start - held) if held is not None else 0)
+            + self._engineer_change(r, task)
+            + policy.stability_per_second * pushed_past_held
+        )
         cost = (
             policy.travel_per_second * d_secs
             + policy.travel_per_metre * d_metres
@@ -381,19 +447,64 @@ class InsertionIndex:
             + downstream
             + overtime * r.engineer.overtime_cost(policy)
             + mismatch
+            + r.engineer.cost_rate * span
+            + stability
         )
         return Insertion(
             engineer_id=r.engineer.id,
             day=r.shift.day,
             position=gap,
-            arrival=arrival,
+            arrival=where.arrival,
             start=start,
             added_travel_seconds=d_secs,
             added_travel_metres=d_metres,
             late_seconds=late,
             added_overtime_seconds=overtime,
             cost=cost,
+            added_span_seconds=span,
+            stability=stability,
         )
+
+    @staticmethod
+    def _added_span(
+        r: _Route, task: Task, domain: _Domain, where: _Where, leg_in: int, leg_out: int, new_return: int
+    ) -> int:
+        """Working span the insertion adds (0 unless the engineer has a cost rate): the route with the
+        task, from the latest departure that still returns at ``new_return``, against the old span."""
+        if r.engineer.cost_rate <= 0:
+            return 0
+        gap = where.gap
+        points = [*r.points[: gap + 1], _Point(task.location, task.duration, domain), *r.points[gap + 1 :]]
+        legs = [*r.legs[:gap], leg_in, leg_out, *r.legs[gap + 1 :]]
+        lunch_gap = r.lunch_gap
+        if lunch_gap is not None and (lunch_gap > gap or (lunch_gap == gap and not where.lunch_before)):
+            lunch_gap += 1
+        return new_return - _latest_departure(r, points, legs, lunch_gap, new_return) - r.span
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """One way into a gap: the lunch side, the task's start, its arrival and when the next point is reached."""
+
+    gap: int
+    lunch_before: bool
+    start: int
+    arrival: int
+    reach: int
+
+
+def _latest_departure(r: _Route, points: list[_Point], legs: list[int], lunch_gap: int | None, end_at: int) -> int:
+    """The latest departure from which the points, in order, are still all served by ``end_at``
+    (backward latest starts from the end; the shift start when nothing later fits)."""
+    latest = end_at
+    for i in range(len(points) - 2, -1, -1):
+        p = points[i]
+        leave = r.latest_leave(lunch_gap == i, latest, legs[i])
+        found = p.domain.latest(leave - p.duration) if leave > NEVER else None
+        if found is None:
+            return r.shift.start
+        latest = found
+    return latest
 
 
 def _forward(r: _Route) -> list[int]:

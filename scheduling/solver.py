@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from scheduling import _routing, decompose
+from scheduling.eligibility import stable_engineer, stable_start
 from scheduling.feasibility import Feasibility, check
 from scheduling.plan import CostBreakdown, Kpis, Plan, Reason, Route, SolverStats, Unassigned, Visit
 from scheduling.problem import Problem, Task
@@ -234,7 +235,7 @@ def _route(problem: Problem, model: _routing.Model | None, raw: _routing.RawRout
             if task.territory is not None and engineer.territory is not None and task.territory != engineer.territory
             else 0
         )
-        held_start, held_engineer = _routing.stable_start(problem, task), _routing.stable_engineer(problem, task)
+        held_start, held_engineer = stable_start(problem, task), stable_engineer(problem, task)
         moved = abs(start - held_start) if held_start is not None else 0
         changed = held_engineer is not None and held_engineer != engineer.id
         cost = CostBreakdown(

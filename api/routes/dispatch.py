@@ -49,6 +49,10 @@ async def _launch(dispatcher: Dispatcher, started: StartedRun) -> None:
     dispatcher.launch(started)
 
 
+async def _cancel_local(dispatcher: Dispatcher, run_id: UUID) -> None:
+    dispatcher.cancel_local(run_id)
+
+
 def _dispatcher(state: State) -> Dispatcher:
     dispatcher: Dispatcher = state.dispatcher
     return dispatcher
@@ -108,9 +112,15 @@ class DispatchController(Controller):
         **allow(PLANNERS),
     )
     async def cancel_run(
-        self, db_session: DbSession, request: Request[Principal, Any, Any], run_id: FromPath[UUID]
-    ) -> RunSummaryOut:
-        return run_summary_out(await runs.cancel_run(db_session, request.user, run_id))
+        self, db_session: DbSession, state: State, request: Request[Principal, Any, Any], run_id: FromPath[UUID]
+    ) -> Response[RunSummaryOut]:
+        run = await runs.cancel_run(db_session, request.user, run_id)
+        # after commit: a run this process drives stops at once; another process's at its next heartbeat
+        return Response(
+            run_summary_out(run),
+            status_code=HTTP_202_ACCEPTED,
+            background=BackgroundTask(_cancel_local, _dispatcher(state), run.id),
+        )
 
     @post(
         "/runs/{run_id:uuid}/publish",

@@ -19,10 +19,29 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 
 from api.deps import DbSession, Paging
 from api.paging import PageOut, page_out
-from api.schemas.invoices import InvoiceDetailOut, InvoiceOut, invoice_detail_out, invoice_out
+from api.schemas.invoices import (
+    CreditNoteApplicationOut,
+    DraftsIssue,
+    DraftsIssuedOut,
+    InvoiceDetailOut,
+    InvoiceOut,
+    credit_note_application_out,
+    drafts_issued_out,
+    invoice_detail_out,
+    invoice_out,
+)
 from api.security import allow
 from contracts.choices import InvoiceKind, InvoiceStatus
-from contracts.services import credit_notes, invoice_document, invoice_issue, invoice_queries, invoice_void, invoices
+from contracts.services import (
+    credit_note_applications,
+    credit_notes,
+    invoice_bulk_issue,
+    invoice_document,
+    invoice_issue,
+    invoice_queries,
+    invoice_void,
+    invoices,
+)
 from core.auth import Principal, Role
 from core.clock import SYSTEM_CLOCK, Clock
 from core.settings import BillingSettings
@@ -171,6 +190,23 @@ class InvoiceController(Controller):
         return invoice_detail_out(view)
 
     @post(
+        "/issue-drafts",
+        summary="Issue every draft invoice of a month (after review), numbered in customer order",
+        description="Chunked, one transaction per chunk; safe to repeat (issued ones are skipped). "
+        "Answers counts and totals per currency.",
+        status_code=HTTP_200_OK,
+        **allow(WRITERS),
+    )
+    async def issue_drafts(
+        self, state: State, request: Request[Principal, Any, Any], data: JSONBody[DraftsIssue]
+    ) -> DraftsIssuedOut:
+        # Its own transactions (one per chunk) through the session factory, not the request's session.
+        result = await invoice_bulk_issue.issue_drafts(
+            state.sessions, request.user, data.period, _billing(state), clock=CLOCK
+        )
+        return drafts_issued_out(result)
+
+    @post(
         INVOICE_PATH + "/void",
         summary="Void an issued invoice nothing has settled (its sources are billed again)",
         status_code=HTTP_200_OK,
@@ -200,3 +236,21 @@ class InvoiceController(Controller):
         data: JSONBody[credit_notes.CreditNoteCreate],
     ) -> InvoiceDetailOut:
         return invoice_detail_out(await credit_notes.create_credit_note(db_session, request.user, invoice_id, data))
+
+    @post(
+        INVOICE_PATH + "/applications",
+        summary="Apply an issued credit note's unsettled rest to another open invoice of the customer",
+        status_code=HTTP_201_CREATED,
+        **allow(WRITERS),
+    )
+    async def apply_credit_note(
+        self,
+        db_session: DbSession,
+        request: Request[Principal, Any, Any],
+        invoice_id: FromPath[UUID],  # the credit note
+        data: JSONBody[credit_note_applications.CreditNoteApplication],
+    ) -> CreditNoteApplicationOut:
+        applied = await credit_note_applications.apply_credit_note(
+            db_session, request.user, invoice_id, data, clock=CLOCK
+        )
+        return credit_note_application_out(applied)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
 
 from contracts.models import Invoice, InvoiceLine
+from contracts.services.credit_note_applications import CreditNoteApplied
+from contracts.services.invoice_bulk_issue import BulkIssueResult
 from contracts.services.invoice_queries import InvoiceView
 
 
@@ -143,4 +145,72 @@ def _line_out(view: InvoiceView, line: InvoiceLine, *, staff: bool) -> InvoiceLi
         credited_amount=credited,
         creditable_amount=view.creditable(line),
         details=(line.details or {}) if staff else {},
+    )
+
+
+# --- month-end bulk issue and credit note applications ---------------------------------------
+
+
+class DraftsIssue(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    period: Annotated[
+        str, msgspec.Meta(pattern=r"^\d{4}-\d{2}$", examples=["2026-11"], description="the month whose drafts to issue")
+    ]
+
+
+class IssuedTotalsOut(msgspec.Struct, kw_only=True):
+    invoices: int
+    net: Decimal
+    tax: Decimal
+    gross: Decimal
+
+
+class DraftsIssuedOut(msgspec.Struct, kw_only=True):
+    period: str
+    drafts: int
+    issued: int
+    skipped: int
+    empty: int
+    first_number: str | None
+    last_number: str | None
+    totals: dict[str, IssuedTotalsOut]
+
+
+def drafts_issued_out(result: BulkIssueResult) -> DraftsIssuedOut:
+    return DraftsIssuedOut(
+        period=result.period,
+        drafts=result.drafts,
+        issued=result.issued,
+        skipped=result.skipped,
+        empty=result.empty,
+        first_number=result.first_number,
+        last_number=result.last_number,
+        totals={
+            currency: IssuedTotalsOut(invoices=t.invoices, net=t.net, tax=t.tax, gross=t.gross)
+            for currency, t in result.totals.items()
+        },
+    )
+
+
+class CreditNoteApplicationOut(msgspec.Struct, kw_only=True):
+    id: UUID  # the allocation
+    credit_note_id: UUID
+    invoice_id: UUID
+    amount: Decimal
+    allocated_on: dt.date
+    allocated_by: str
+    credit_note: InvoiceOut  # what it has settled now, and what is left of it
+    invoice: InvoiceOut
+
+
+def credit_note_application_out(applied: CreditNoteApplied) -> CreditNoteApplicationOut:
+    allocation = applied.allocation
+    return CreditNoteApplicationOut(
+        id=allocation.id,
+        credit_note_id=applied.credit_note.id,
+        invoice_id=applied.invoice.id,
+        amount=allocation.amount,
+        allocated_on=allocation.allocated_on,
+        allocated_by=allocation.allocated_by,
+        credit_note=invoice_out(applied.credit_note),
+        invoice=invoice_out(applied.invoice),
     )

@@ -29,7 +29,7 @@ class CreditAccount(VersionedEntity):
     hold_reason: Mapped[str | None] = mapped_column(String(500))
     hold_set_by: Mapped[str | None] = mapped_column(String(150))
     hold_set_at: Mapped[dt.datetime | None]
-    # Until billing exists: receivables carried over from the previous system.
+    # Receivables carried over from the previous system; billing adds issued, unpaid invoices on top.
     opening_balance: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0))
     opening_overdue: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal(0))
     opening_overdue_days: Mapped[int] = mapped_column(Integer, default=0)

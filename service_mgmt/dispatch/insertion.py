@@ -3,8 +3,10 @@
 The exact evaluator (``scheduling.InsertionIndex``) tries every position of every qualified engineer's
 shifts in the horizon and prices each feasible one (added travel, lateness, overtime). The published
 plan and its index come from ``PublishedCache`` while nothing they are read from has changed, so a
-call is one fingerprint query, one task lookup and the scan. Optionally a background re-optimization
-run (kind ``reoptimize``) is queued; it keeps pinned, dispatched and started work where it is.
+call is one fingerprint query, one task lookup and ``InsertionIndex.best``, which prunes on its own
+(gaps cheapest detour first, stopping once the detour alone costs more than the ``limit``-th best).
+Optionally a background re-optimization run (kind ``reoptimize``) is queued; it keeps pinned,
+dispatched and started work where it is.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from core.clock import SYSTEM_CLOCK, Clock
 from core.errors import Conflict, Invalid, NotFound
 from scheduling import Insertion, InsertionIndex
 from scheduling import Task as ProblemTask
-from scheduling.travel import legs_around
 from service_mgmt.choices import DispatchRunKind
 from service_mgmt.dispatch.problem_builder import HorizonSpec
 from service_mgmt.dispatch.published import Published, PublishedCache, load_published, published_plan
@@ -85,10 +86,9 @@ async def urgent_insertion(
         raise Conflict(Code.TASK_STARTED, f"the task is {status}", extra={"current_status": status})
     horizon = HorizonSpec(first_day=now.date(), days=data.days)
     published = await load_published(session, horizon, policy, now, cache)
-    task, index, prunable = _task_and_index(published, str(data.task_id))
+    task, index = _task_and_index(published, str(data.task_id))
     # a few more than asked: places starting before "now" (the cache's planning grid) are dropped
-    wanted = data.limit + 10
-    found = ranked(published, task, wanted) if prunable else index.best(task, limit=wanted)
+    found = index.best(task, limit=data.limit + 10)
     options = [o for o in (_option(published, task, f) for f in found) if o.start >= now][: data.limit]
     started = None
     if data.reoptimize:
@@ -107,7 +107,7 @@ async def urgent_insertion(
     return InsertionAnswer(data.task_id, options, started)
 
 
-def _task_and_index(published: Published, key: str) -> tuple[ProblemTask, InsertionIndex, bool]:
+def _task_and_index(published: Published, key: str) -> tuple[ProblemTask, InsertionIndex]:
     built = published.built
     task = next((t for t in built.problem.tasks if t.id == key), None)
     if task is None:
@@ -117,58 +117,8 @@ def _task_and_index(published: Published, key: str) -> tuple[ProblemTask, Insert
         task = dataclasses.replace(task, pin=None)  # asking where it could go is asking to move it
     if key in {v.task_id for r in published.plan.routes for v in r.visits}:
         # it is in the plan already: rank its places as if it were not (not cached: rare)
-        return task, InsertionIndex(built.problem, published_plan(built, without=frozenset({key}))), False
-    return task, published.index, True
-
-
-def ranked(published: Published, task: ProblemTask, limit: int, batch: int = 8) -> list[Insertion]:
-    """``index.best(task, limit)`` with the same answer, scanning engineers in order of a lower bound.
-
-    Every insertion's cost includes at least ``travel_per_second`` × its detour (the other terms are
-    never negative), and no position on an engineer's routes has a smaller detour than the smallest
-    one over its legs. So engineers are scanned cheapest bound first, a batch at a time, until the
-    ``limit``-th best cost found is below the next engineer's bound.
-    """
-    policy = published.built.problem.policy
-    bounds = sorted(
-        (bound * policy.travel_per_second - SLACK, engineer_id)
-        for engineer_id, bound in _detour_bounds(published, task).items()
-    )
-    everyone = frozenset(engineer_id for _, engineer_id in bounds)
-    best: list[Insertion] = []
-    for offset in range(0, len(bounds), batch):
-        if len(best) >= limit and best[limit - 1].cost < bounds[offset][0]:
-            break
-        group = frozenset(engineer_id for _, engineer_id in bounds[offset : offset + batch])
-        best += published.index.best(task, limit=limit, exclude=everyone - group)
-        best.sort(key=lambda i: (i.cost, i.start, i.engineer_id))
-        del best[limit:]
-    return best
-
-
-# travel seconds and metres are rounded per leg: a detour may come out a few units below its bound
-SLACK = 4
-
-
-def _detour_bounds(published: Published, task: ProblemTask) -> dict[str, int]:
-    problem = published.built.problem
-    qualified = {
-        e.id for e in problem.engineers if all(e.skills.get(need.skill, 0) >= need.min_level for need in task.skills)
-    }
-    corridors = [(engineer_id, c) for engineer_id, c in published.corridors.items() if engineer_id in qualified]
-    points = [p for _, c in corridors for p in c.points]
-    if not points:
-        return {}
-    to_s, _, from_s, _ = legs_around(problem.travel, task.location, points)
-    out: dict[str, int] = {}
-    offset = 0
-    for engineer_id, corridor in corridors:
-        detours = [
-            to_s[offset + i] + from_s[offset + i + 1] - leg for i, leg in enumerate(corridor.legs) if leg is not None
-        ]
-        out[engineer_id] = max(0, min(detours)) if detours else 0
-        offset += len(corridor.points)
-    return out
+        return task, InsertionIndex(built.problem, published_plan(built, without=frozenset({key})))
+    return task, published.index
 
 
 def _option(published: Published, task: ProblemTask, found: Insertion) -> InsertionOption:

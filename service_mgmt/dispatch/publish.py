@@ -4,8 +4,9 @@ Publish is all or nothing under optimistic locking: the run stored the version o
 planned; if any of them changed since (edited, moved, assigned, its work order moved on), the plan is
 stale and nothing is written (409 ``plan_stale`` listing the tasks). Otherwise each planned task gets
 its engineers (``TaskAssignment``, the first one leads), planned start and end, and ``scheduled`` if
-it was open. Pinned, dispatched and started tasks are left exactly as they are; tasks the run could
-not plan keep whatever they had. What-if runs are never published.
+it was open, written set-based (``write_assignments``: a few statements per 500 tasks, not per task).
+Pinned, dispatched and started tasks are left exactly as they are; tasks the run could not plan keep
+whatever they had. What-if runs are never published.
 
 A manual move is checked by the independent plan checker (``scheduling.check_plan``) on the published
 plan with the move applied; violations the move introduces (on the moved task or on the routes of the
@@ -18,13 +19,14 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from uuid import UUID
 
 import msgspec
 from msgspec import Meta
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, case, delete, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core import audit
 from core.auth import Principal
@@ -94,7 +96,7 @@ async def publish_run(
     tasks = await _locked_tasks(session, [UUID(i) for i in versions])
     _check_fresh(versions, tasks)
     planned = _visits_of(run.plan or {})
-    published: list[UUID] = []
+    writes: list[tuple[Task, list[UUID], dt.datetime, dt.datetime]] = []
     kept: list[UUID] = []
     not_planned: list[UUID] = []
     for task in tasks:
@@ -104,9 +106,9 @@ async def publish_run(
         elif task.pinned or task.status not in MOVABLE_TASKS:
             kept.append(task.id)
         else:
-            engineers = [UUID(e) for e, _, _ in visits]
-            await write_assignment(session, actor, task, engineers, visits[0][1], visits[0][2], "publish", now)
-            published.append(task.id)
+            writes.append((task, [UUID(e) for e, _, _ in visits], visits[0][1], visits[0][2]))
+    await write_assignments(session, actor, writes, "publish", now)
+    published = [task.id for task, _, _, _ in writes]
     run.published_at, run.published_by = now, actor.username
     await session.flush()
     await audit.record(
@@ -166,6 +168,11 @@ def _visits_of(plan: dict[str, Any]) -> dict[str, list[tuple[str, dt.datetime, d
     return out
 
 
+# Tasks per statement: each costs about seven bound parameters (SQLite allows 32,766 per statement).
+CHUNK = 500
+Write = tuple[Task, Sequence[UUID], dt.datetime, dt.datetime]  # task, engineers (lead first), start, end
+
+
 async def write_assignment(
     session: AsyncSession,
     actor: Principal,
@@ -176,31 +183,100 @@ async def write_assignment(
     action: str,
     now: dt.datetime,
 ) -> None:
-    before = await _assignment_snapshot(session, task)
-    await session.execute(delete(TaskAssignment).where(TaskAssignment.task_id == task.id))
-    session.add_all(
-        TaskAssignment(task_id=task.id, engineer_id=engineer_id, lead=index == 0)
-        for index, engineer_id in enumerate(engineer_ids)
-    )
-    task.planned_start, task.planned_end = start, end
-    if task.status == TaskStatus.OPEN.value:
-        task.status = TaskStatus.SCHEDULED.value
-    # the rows of another table changed: touch the task so its version tells other editors
-    task.updated_at = now
-    await session.flush()
-    after = await _assignment_snapshot(session, task)
-    await audit.record(session, actor, "task", task.id, action, before=before, after=after, at=now)
+    await write_assignments(session, actor, [(task, engineer_ids, start, end)], action, now)
 
 
-async def _assignment_snapshot(session: AsyncSession, task: Task) -> dict[str, Any]:
-    crew = await session.scalars(
-        select(TaskAssignment.engineer_id).where(TaskAssignment.task_id == task.id).order_by(TaskAssignment.lead.desc())
+async def write_assignments(
+    session: AsyncSession, actor: Principal, writes: Sequence[Write], action: str, now: dt.datetime
+) -> None:
+    """Give each task its engineers and planned times, set-based: per chunk of tasks one UPDATE of the
+    tasks, one DELETE and one INSERT of their assignment rows, one INSERT of their audit records.
+
+    The tasks are locked and were read at the version the caller judged them by; the UPDATE still
+    matches each on that version (the optimistic lock a flush would add) and answers ``plan_stale``
+    if any row did not match. It bumps the version and ``updated_at``: the rows of another table
+    changed, and the task's version is what tells other editors."""
+    for offset in range(0, len(writes), CHUNK):
+        await _write_chunk(session, actor, writes[offset : offset + CHUNK], action, now)
+
+
+async def _write_chunk(
+    session: AsyncSession, actor: Principal, writes: Sequence[Write], action: str, now: dt.datetime
+) -> None:
+    columns = Task.__table__.c
+    ids = [task.id for task, _, _, _ in writes]
+    before = await _assignment_snapshots(session, [task for task, _, _, _ in writes])
+
+    def by_id(values: Sequence[object], column: Any) -> Any:
+        return case(
+            *(
+                (Task.id == literal(i, columns.id.type), literal(v, column.type))
+                for i, v in zip(ids, values, strict=True)
+            )
+        )
+
+    updated = await session.execute(
+        update(Task)
+        .where(Task.id.in_(ids), Task.version == by_id([t.version for t, _, _, _ in writes], columns.version))
+        .values(
+            planned_start=by_id([start for _, _, start, _ in writes], columns.planned_start),
+            planned_end=by_id([end for _, _, _, end in writes], columns.planned_end),
+            status=case((Task.status == TaskStatus.OPEN.value, TaskStatus.SCHEDULED.value), else_=Task.status),
+            updated_at=now,
+            version=Task.version + 1,
+        )
+        .execution_options(synchronize_session=False)
     )
+    if cast(CursorResult[Any], updated).rowcount != len(writes):
+        raise Conflict(Code.PLAN_STALE, "a task changed while its plan was being written; start a new run")
+    await session.execute(delete(TaskAssignment).where(TaskAssignment.task_id.in_(ids)))
+    await session.execute(
+        insert(TaskAssignment),
+        [
+            {"task_id": task.id, "engineer_id": engineer_id, "lead": index == 0}
+            for task, engineer_ids, _, _ in writes
+            for index, engineer_id in enumerate(engineer_ids)
+        ],
+    )
+    changes = []
+    for task, engineer_ids, start, end in writes:
+        status = TaskStatus.SCHEDULED.value if task.status == TaskStatus.OPEN.value else task.status
+        # the identity map holds these rows: tell it what the UPDATE wrote, without a round trip
+        for key, value in (
+            ("planned_start", start),
+            ("planned_end", end),
+            ("status", status),
+            ("updated_at", now),
+            ("version", task.version + 1),
+        ):
+            set_committed_value(task, key, value)
+        after = {
+            "engineer_ids": [str(e) for e in engineer_ids],
+            "planned_start": start.isoformat(),
+            "planned_end": end.isoformat(),
+            "status": status,
+        }
+        changes.append((task.id, before[task.id], after))
+    await audit.record_many(session, actor, "task", action, changes, at=now)
+
+
+async def _assignment_snapshots(session: AsyncSession, tasks: Sequence[Task]) -> dict[UUID, dict[str, Any]]:
+    crews: dict[UUID, list[str]] = {task.id: [] for task in tasks}
+    rows = await session.execute(
+        select(TaskAssignment.task_id, TaskAssignment.engineer_id)
+        .where(TaskAssignment.task_id.in_(list(crews)))
+        .order_by(TaskAssignment.task_id, TaskAssignment.lead.desc())
+    )
+    for task_id, engineer_id in rows:
+        crews[task_id].append(str(engineer_id))
     return {
-        "engineer_ids": [str(e) for e in crew],
-        "planned_start": task.planned_start.isoformat() if task.planned_start else None,
-        "planned_end": task.planned_end.isoformat() if task.planned_end else None,
-        "status": task.status,
+        task.id: {
+            "engineer_ids": crews[task.id],
+            "planned_start": task.planned_start.isoformat() if task.planned_start else None,
+            "planned_end": task.planned_end.isoformat() if task.planned_end else None,
+            "status": task.status,
+        }
+        for task in tasks
     }
 
 

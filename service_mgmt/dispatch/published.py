@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from scheduling import Engineer, InsertionIndex, Location, Plan, Policy, Reason, Route, Shift, Unassigned, Visit
-from service_mgmt.dispatch.problem_builder import BuiltProblem, HorizonSpec, build_problem
+from scheduling import Engineer, InsertionIndex, Plan, Policy, Reason, Route, Shift, Unassigned, Visit
+from service_mgmt.dispatch.problem_builder import BuiltProblem, HorizonSpec, build_problem, with_previous
 from service_mgmt.models import (
     Absence,
     Certification,
@@ -40,41 +40,10 @@ NOT_PLANNED = "not planned"
 
 
 @dataclass(frozen=True, slots=True)
-class Corridor:
-    """One engineer's published day(s) as points (start, visits, end per shift) and the travel seconds
-    of each leg between consecutive points: what a lower bound on an insertion's detour needs."""
-
-    points: tuple[Location, ...]
-    legs: tuple[int | None, ...]  # None between the end of one shift and the start of the next
-
-
-@dataclass(frozen=True, slots=True)
 class Published:
     built: BuiltProblem
     plan: Plan
     index: InsertionIndex
-    corridors: dict[str, Corridor]
-
-
-def corridors(built: BuiltProblem, plan: Plan) -> dict[str, Corridor]:
-    problem = built.problem
-    routes = {(r.engineer_id, r.shift_start): r for r in plan.routes}
-    out: dict[str, Corridor] = {}
-    for engineer in problem.engineers:
-        points: list[Location] = []
-        legs: list[int | None] = []
-        for shift in sorted(engineer.shifts, key=lambda s: s.start):
-            route = routes.get((engineer.id, shift.start))
-            stops = [engineer.start]
-            stops += [problem.task(v.task_id).location for v in route.visits] if route is not None else []
-            stops.append(engineer.end_location)
-            seconds = problem.travel.matrices(stops).seconds
-            if points:
-                legs.append(None)
-            points += stops
-            legs += [seconds[i][i + 1] for i in range(len(stops) - 1)]
-        out[engineer.id] = Corridor(tuple(points), tuple(legs))
-    return out
 
 
 def published_plan(built: BuiltProblem, *, without: frozenset[str] = frozenset()) -> Plan:
@@ -264,9 +233,11 @@ async def load_published(
         found = cache.get(key)
         if found is not None:
             return found
-    built = await build_problem(session, horizon, policy=policy, now=cut)
+    # planned tasks carry where they are as ``Task.previous``: an insertion or offer that pushes what
+    # the customer was told pays the stability cost, as the re-optimization that follows would
+    built = with_previous(await build_problem(session, horizon, policy=policy, now=cut))
     plan = published_plan(built)
-    published = Published(built, plan, InsertionIndex(built.problem, plan), corridors(built, plan))
+    published = Published(built, plan, InsertionIndex(built.problem, plan))
     if cache is not None and key is not None:
         cache.put(key, published)
     return published

@@ -5,12 +5,14 @@
 versions it saw, for what-if the published plan's KPIs) and answers what to launch. The edge launches it
 *after* commit with ``Dispatcher.launch``: the solve goes to the ``SolverPool``, and a driver task on the
 event loop drains progress messages, writes them to the row (``running``, best objective over time),
-looks for a cancel request on the row (so a cancel reaching another process still stops it), and finally
-stores KPIs and the plan, or the error. Each driver write is a short transaction of its own.
+and finally stores KPIs and the plan, or the error. Each driver write is a short transaction of its own.
 
 The driver also writes a heartbeat (``heartbeat_at``) at least every ``stale.HEARTBEAT_SECONDS``; a run
 whose process died stops beating and is marked ``failed`` ("worker lost") by ``stale.fail_stale_runs``,
-at app start-up and by a periodic worker job.
+at app start-up and by a periodic worker job. Every driver write reads the cancel flag back in the same
+statement (``UPDATE … RETURNING`` for a bare heartbeat), so a cancel made in another process stops the
+run within a heartbeat; a cancel made in this process calls ``Dispatcher.cancel_local`` and stops it at
+once. Between writes the driver sends no query at all.
 """
 
 from __future__ import annotations
@@ -171,8 +173,9 @@ async def list_runs(
 async def cancel_run(
     session: AsyncSession, actor: Principal, run_id: UUID, *, clock: Clock = SYSTEM_CLOCK
 ) -> DispatchRun:
-    """Ask the run to stop; its driver (in whichever process) sees the flag within a poll interval and
-    keeps the best plan found so far, marked ``cancelled``."""
+    """Ask the run to stop: the stored flag, which its driver (in whichever process) reads back with
+    its next heartbeat write; the edge also calls ``Dispatcher.cancel_local`` after commit, which stops
+    a run of this process at once. Either way it keeps the best plan found so far, marked ``cancelled``."""
     run = await find_run(session, run_id, lock=True)
     if DispatchRunStatus(run.status) in DISPATCH_RUN_FINISHED:
         raise Conflict(
@@ -207,6 +210,7 @@ class Dispatcher:
         self._drivers: dict[UUID, asyncio.Task[None]] = {}
         self._handles: dict[UUID, SolveHandle] = {}
         self._beats: dict[UUID, float] = {}  # run -> time.monotonic() of its last heartbeat write
+        self._cancel_asked: set[UUID] = set()  # cancelled before their solve reached the pool
 
     def launch(self, started: StartedRun) -> None:
         """Call after the run's row is committed. Returns at once; the solve runs in the pool."""
@@ -225,10 +229,17 @@ class Dispatcher:
             log.exception("could not check for stale dispatch runs")
             return []
 
-    def cancel_local(self, run_id: UUID) -> None:
+    def cancel_local(self, run_id: UUID) -> bool:
+        """Stop a run this process drives, at once (False: not ours; its driver sees the stored flag
+        with its next heartbeat). A run launched but not yet handed to the pool stops once it is."""
         handle = self._handles.get(run_id)
         if handle is not None:
             handle.cancel()
+            return True
+        if run_id in self._drivers:
+            self._cancel_asked.add(run_id)
+            return True
+        return False
 
     async def wait(self, run_id: UUID) -> None:
         driver = self._drivers.get(run_id)
@@ -248,6 +259,8 @@ class Dispatcher:
         try:
             handle = self.pool.submit(started.built.problem, started.params)
             self._handles[run_id] = handle
+            if run_id in self._cancel_asked:
+                handle.cancel()
             outcome = await self._watch(run_id, handle)
             await self._finish(started, outcome)
         except CANCELLED:
@@ -259,6 +272,7 @@ class Dispatcher:
             self._handles.pop(run_id, None)
             self._drivers.pop(run_id, None)
             self._beats.pop(run_id, None)
+            self._cancel_asked.discard(run_id)
 
     async def _watch(self, run_id: UUID, handle: SolveHandle) -> SolveOutcome:
         waiting = asyncio.wrap_future(handle.future)
@@ -278,20 +292,23 @@ class Dispatcher:
         started = next((m for m in messages if isinstance(m, Started)), None)
         improved = [[round(m.seconds, 3), m.objective] for m in messages if isinstance(m, Improved)]
         beat = time.monotonic() - self._beats.get(run_id, 0.0) >= HEARTBEAT_SECONDS
+        if started is None and not improved:
+            if not beat:
+                return False  # nothing to write, so no query: a cancel here calls ``cancel_local``
+            async with self.sessions() as session:
+                # the heartbeat brings back the cancel flag: a cancel made in another process is seen
+                # within a heartbeat, without a polling query of its own
+                flag = await session.scalar(
+                    update(DispatchRun)
+                    .where(DispatchRun.id == run_id, DispatchRun.status.in_(LIVE))
+                    .values(heartbeat_at=self.clock.now())
+                    .returning(DispatchRun.cancel_requested)
+                    .execution_options(synchronize_session=False)
+                )
+                await session.commit()
+            self._beats[run_id] = time.monotonic()
+            return bool(flag)
         async with self.sessions() as session:
-            if started is None and not improved:
-                if beat:
-                    await session.execute(
-                        update(DispatchRun)
-                        .where(DispatchRun.id == run_id, DispatchRun.status.in_(LIVE))
-                        .values(heartbeat_at=self.clock.now())
-                        .execution_options(synchronize_session=False)
-                    )
-                    await session.commit()
-                    self._beats[run_id] = time.monotonic()
-                flag = await session.scalar(select(DispatchRun.cancel_requested).where(DispatchRun.id == run_id))
-                await session.rollback()
-                return bool(flag)
             run = await session.get(DispatchRun, run_id)
             if run is None:
                 await session.rollback()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 from litestar import Litestar
@@ -11,9 +10,9 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import session_scope
-from service_mgmt.models import Engineer
 from tests.conftest import UserFactory, problem_of
 from tests.integration.billing_fixtures import billable_item, contract, customer
+from tests.integration.test_work_order_service import planned_engineer
 
 Client = AsyncTestClient[Litestar]
 RUNS = "/api/v1/billing-runs"
@@ -27,18 +26,7 @@ async def headers_for(role: str, login_as: UserFactory, sessions: async_sessionm
         return await login_as(role, customer_id=customer_id)
     if role == "technician":
         async with session_scope(sessions) as s:
-            found = Engineer(
-                number="E-000001",
-                name="Tech",
-                home_latitude=52.5,
-                home_longitude=13.4,
-                time_zone="Europe/Berlin",
-                cost_rate=Decimal("60.00"),
-                currency="EUR",
-            )
-            s.add(found)
-            await s.flush()
-            engineer_id = found.id
+            engineer_id = (await planned_engineer(s)).id
         return await login_as(role, engineer_id=engineer_id)
     return await login_as(role)
 
