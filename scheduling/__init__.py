@@ -51,8 +51,11 @@ Design note
   current routes (``ReadAssignmentFromRoutes``), and kept when cheaper, so the total only drops.
 * ``checker.check_plan`` is written apart from the solver and re-derives every hard rule.
 * ``insertion.InsertionIndex`` is the exact insertion evaluator (forward earliest / backward latest
-  starts per route, O(1) feasibility per position); ``explain.explain`` uses it for each
-  assignment's best alternative engineer and extra cost.
+  starts per route, O(1) feasibility per position). It prices a place with the solver's objective:
+  travel, lateness, overtime, territory, the engineer's ``cost_rate`` on the added working span (the
+  solver's span cost) and stability (the task off its ``Previous``; later visits pushed past their
+  previous starts). ``explain.explain`` uses it for each assignment's best alternative engineer and
+  for what the task adds where it is (``where_it_is``), so the extra cost compares like with like.
 """
 
 from scheduling.checker import Violation, check_plan

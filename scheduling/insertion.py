@@ -22,7 +22,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from scheduling.eligibility import (
     allowed_starts,
@@ -108,7 +108,9 @@ class _Route:
     es: list[int]  # earliest start of each point
     ls: list[int]  # latest start of each point keeping the rest feasible
     load: int
+    places: list[int] = field(default_factory=list)  # each point's place id in the index (``_place``)
     span: int = 0  # working span as the solver charges it (only computed for a positive cost rate)
+    waiting: int = 0  # the part of ``span`` neither travel, service nor lunch: what an insertion may fill
 
     def lunch_window(self) -> tuple[int, int]:
         assert self.lunch is not None
@@ -155,6 +157,8 @@ class InsertionIndex:
             for dep in t.after:
                 self.dependents.setdefault(dep, []).append(t.id)
         planned = {(r.engineer_id, r.shift_start): r for r in plan.routes}
+        self._locations: list[Location] = []  # distinct places of all routes, by id
+        self._location_ids: dict[Location, int] = {}
         self.routes: list[_Route] = []
         self._qualified_cache: dict[tuple[object, ...], list[_Route]] = {}
         for vehicle in vehicles_of(problem.engineers):
@@ -183,11 +187,21 @@ class InsertionIndex:
             legs_m.append(m.metres[0][1])
         lunch, gap = self._lunch_gap(engineer, shift, route)
         r = _Route(engineer, shift, ids, points, legs, legs_m, gap, lunch, [], [], load)
+        r.places = [self._place(p.location) for p in points]
         r.es = _forward(r)
         r.ls = _backward(r)
         if engineer.cost_rate > 0 and r.es[-1] < -NEVER:
             r.span = r.es[-1] - _latest_departure(r, r.points, r.legs, r.lunch_gap, r.es[-1])
+            busy = sum(legs) + sum(p.duration for p in points) + (lunch.duration if lunch and gap is not None else 0)
+            r.waiting = max(0, r.span - busy)
         return r
+
+    def _place(self, location: Location) -> int:
+        found = self._location_ids.get(location)
+        if found is None:
+            found = self._location_ids[location] = len(self._locations)
+            self._locations.append(location)
+        return found
 
     def _visit_point(self, task: Task, planned_start: int) -> _Point:
         fixed = task.crew_size > 1 or (task.pin is not None and task.pin.start is not None)
@@ -228,10 +242,12 @@ class InsertionIndex:
     def best(self, task: Task, limit: int = 10, exclude: frozenset[str] = frozenset()) -> list[Insertion]:
         """The ``limit`` cheapest feasible insertions of ``task`` (engineers in ``exclude`` skipped).
 
-        Exact, but lazy: the added travel of every gap is computed first (a vector of subtractions);
-        gaps are then tried cheapest-travel first and the scan stops once that travel alone exceeds the
-        ``limit``-th best cost found, since every other term (lateness, overtime, a later visit pushed
-        late) only adds to it.
+        Exact, but lazy: a lower bound of every gap's cost is computed first (its added travel, a
+        vector of subtractions, plus territory, engineer change and, at the engineer's cost rate, the
+        span the detour and the work add beyond the route's waiting time: the new span holds all travel,
+        service and lunch); gaps are then tried cheapest bound first and the scan stops once the bound
+        exceeds the ``limit``-th best cost found, since every other term (lateness, overtime, a later
+        visit pushed late or past its communicated start) only adds to it.
         """
         if task.crew_size > 1 or any(d not in self.plan_ends for d in task.after):
             return []
@@ -240,40 +256,54 @@ class InsertionIndex:
         ]
         if not candidates:
             return []
-        locations = [p.location for r in candidates for p in r.points]
-        to_s, to_m, from_s, from_m = legs_around(self.problem.travel, task.location, locations)
+        # travel to and from each distinct place once: an engineer's home ends every shift and starts
+        # the next, and sites repeat; this is most of the work of a call
+        needed = list(dict.fromkeys(j for r in candidates for j in r.places))
+        column = {j: i for i, j in enumerate(needed)}
+        to_s, to_m, from_s, from_m = legs_around(
+            self.problem.travel, task.location, [self._locations[j] for j in needed]
+        )
         policy = self.policy
         per_s, per_m = policy.travel_per_second, policy.travel_per_metre
         windows = allowed_starts(task, self.problem.horizon_end, self.policy.sla_hard)
-        order: list[tuple[int, int, int, int]] = []  # (travel cost bound, route, gap, offset)
-        offset = 0
+        order: list[tuple[int, int, int]] = []  # (cost bound, route, gap)
+        columns: list[list[int]] = []
         for k, r in enumerate(candidates):
+            cols = [column[j] for j in r.places]
+            columns.append(cols)
             mismatch = self._mismatch(r, task) + self._engineer_change(r, task)
+            rate, unabsorbed = r.engineer.cost_rate, task.duration - r.waiting
             for gap in range(len(r.points) - 1):
-                a, b = offset + gap, offset + gap + 1
-                bound = per_s * (to_s[a] + from_s[b] - r.legs[gap]) + mismatch
+                a, b = cols[gap], cols[gap + 1]
+                detour = to_s[a] + from_s[b] - r.legs[gap]
+                bound = per_s * detour + mismatch
+                if rate and detour + unabsorbed > 0:
+                    bound += rate * (detour + unabsorbed)
                 if per_m:
                     bound += per_m * (to_m[a] + from_m[b] - r.legs_m[gap])
-                order.append((bound, k, gap, offset))
-            offset += len(r.points)
-        order.sort()
+                order.append((bound, k, gap))
+        heapq.heapify(order)  # only the cheapest few are ever taken: no full sort
         found: list[Insertion] = []
         worst_kept: list[int] = []  # max-heap (negated) of the ``limit`` lowest costs found so far
         domains: dict[int, _Domain] = {}
-        for bound, k, gap, offset in order:
+        route_legs: dict[int, tuple[list[int], list[int], list[int], list[int]]] = {}
+        while order:
+            bound, k, gap = heapq.heappop(order)
             if len(worst_kept) >= limit and bound > -worst_kept[0]:
                 break
             r = candidates[k]
             domain = domains.get(k)
             if domain is None:
                 domain = domains[k] = self._domain_of(r, task, windows)
-            n = len(r.points)
-            legs = (
-                to_s[offset : offset + n],
-                to_m[offset : offset + n],
-                from_s[offset : offset + n],
-                from_m[offset : offset + n],
-            )
+            legs = route_legs.get(k)
+            if legs is None:
+                cols = columns[k]
+                legs = route_legs[k] = (
+                    [to_s[i] for i in cols],
+                    [to_m[i] for i in cols],
+                    [from_s[i] for i in cols],
+                    [from_m[i] for i in cols],
+                )
             for insertion in self._at_gap(r, task, domain, gap, *legs):
                 found.append(insertion)
                 if len(worst_kept) < limit:

@@ -9,8 +9,9 @@ single issue, so numbers, dates, the frozen bill-to, the audit entry and the out
   order, so INV-… numbers follow the customers (when nobody else issues at the same time).
 - Chunks: one transaction per `chunk_size` drafts. A crash leaves whole chunks issued and
   the rest drafts; numbers taken in a rolled-back chunk are handed out again.
-- Safe to re-run and to run twice at once: each draft is locked and read again before it is
-  issued, and one that is no longer a draft (issued meanwhile, deleted) is skipped.
+- Safe to re-run and to run twice at once: a chunk's drafts are locked (in the same order)
+  and read again before any is issued; one that is no longer a draft (issued meanwhile,
+  deleted) is skipped.
 - Drafts without lines cannot be issued (`invoice_empty`); they stay drafts and are counted.
 - Refused (409 `billing_run_in_progress`) while a billing run for the same month is still
   adding lines: issuing then would send half an invoice and leave the rest for a new draft.
@@ -34,11 +35,10 @@ from contracts.models import BillingRun, Invoice, InvoiceLine
 from contracts.services.billing_run import RunOptions, parse_period
 from contracts.services.invoice_issue import issue_invoice
 from contracts.services.invoices import InvoiceIssue
-from contracts.services.settlement import locked_invoice
 from core.auth import Principal
 from core.clock import SYSTEM_CLOCK, Clock
 from core.db import session_scope
-from core.errors import Conflict, Invalid, NotFound
+from core.errors import Conflict, Invalid
 from core.settings import BillingSettings
 
 ZERO = Decimal("0.00")
@@ -116,15 +116,20 @@ async def issue_drafts(
 async def _issue_chunk(
     session: AsyncSession, actor: Principal, ids: Sequence[UUID], settings: BillingSettings, clock: Clock
 ) -> list[Invoice]:
+    # The whole chunk is locked first, in customer order, before any number is taken. Locking
+    # draft by draft while holding the number series would deadlock with a single issue, which
+    # locks its draft and then waits for the series.
+    locked = await session.scalars(
+        select(Invoice)
+        .join(_customers, _customers.c.id == Invoice.customer_id)
+        .where(Invoice.id.in_(ids))
+        .order_by(_customers.c.number, Invoice.id)
+        .with_for_update(of=Invoice)
+        .execution_options(populate_existing=True)
+    )
     issued: list[Invoice] = []
-    for invoice_id in ids:
-        try:
-            # Locked and read again: another issuer (or a re-run) may have been first.
-            invoice = await locked_invoice(session, invoice_id)
-        except NotFound:
-            continue  # the draft was deleted meanwhile
-        if invoice.status != InvoiceStatus.DRAFT.value:
-            continue
+    # Read again under the lock: another issuer (or a re-run) may have been first, or deleted it.
+    for invoice in [row for row in locked.all() if row.status == InvoiceStatus.DRAFT.value]:
         view = await issue_invoice(
             session, actor, invoice.id, InvoiceIssue(version=invoice.version), settings, clock=clock
         )

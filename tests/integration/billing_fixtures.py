@@ -201,7 +201,7 @@ async def key_counts(sessions: async_sessionmaker[AsyncSession]) -> dict[str, in
             .where(InvoiceLine.source_key.is_not(None))
             .group_by(InvoiceLine.source_key)
         )
-        return {key: int(n) for key, n in rows.tuples()}
+        return {key: int(n) for key, n in rows.tuples() if key is not None}
 
 
 async def issue_directly(sessions: async_sessionmaker[AsyncSession], invoice_id: UUID, number: str) -> None:

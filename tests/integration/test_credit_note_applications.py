@@ -6,13 +6,14 @@ credit to the next invoice B (238.00)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.models import Invoice, PaymentAllocation
 from contracts.services.credit_note_applications import CreditNoteApplication, apply_credit_note
@@ -21,6 +22,7 @@ from contracts.services.invoice_issue import issue_invoice
 from contracts.services.invoices import InvoiceIssue
 from contracts.services.payments import PaymentCreate, record_payment
 from contracts.services.receivables import balances
+from core.db import session_scope
 from core.errors import Conflict, DomainError, Invalid, NotFound
 from tests.integration.invoice_fixtures import BILLING, CLARA, CLOCK, customer, issued_invoice, manual_draft
 
@@ -150,3 +152,29 @@ async def test_refusals_name_the_code_and_the_field(
 async def issue(session: AsyncSession, draft: Invoice) -> Invoice:
     view = await issue_invoice(session, CLARA, draft.id, InvoiceIssue(version=draft.version), BILLING, clock=CLOCK)
     return view.invoice
+
+
+@pytest.mark.postgres_only
+async def test_two_applications_at_once_cannot_use_the_same_credit_twice(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with session_scope(sessions) as s:
+        acme = await credit_of_acme(s)
+        other = await issued_invoice(s, acme.customer_id, [("Labour", "1", "h", "100.00")])
+
+    async def apply_100(invoice_id: UUID) -> str:
+        try:
+            async with session_scope(sessions) as s:
+                credit_note = await s.get(Invoice, acme.credit_note.id)
+                assert credit_note is not None
+                await apply(s, credit_note, invoice_id, "100.00")
+                return "applied"
+        except Invalid as exc:
+            return exc.code
+
+    results = await asyncio.gather(apply_100(acme.open.id), apply_100(other.id))
+
+    assert sorted(results) == ["allocation_exceeds_payment", "applied"]
+    async with sessions() as s:
+        credit_note = await s.get(Invoice, acme.credit_note.id)
+        assert credit_note is not None and credit_note.settled_amount == D("100.00")

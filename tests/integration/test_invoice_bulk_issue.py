@@ -12,14 +12,17 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import contracts.services.invoice_bulk_issue as bulk
+from api.cli import main
 from contracts.models import BillingRun, Invoice
 from contracts.services.billing_run import RunOptions, run_billing
 from contracts.services.invoice_bulk_issue import BulkIssueResult, issue_drafts
 from contracts.services.invoice_issue import issue_invoice as real_issue
+from contracts.services.invoices import InvoiceIssue
 from core.clock import FixedClock
 from core.db import session_scope
 from core.errors import Conflict, Invalid
@@ -165,6 +168,26 @@ async def test_refused_while_the_months_run_is_still_adding_and_for_a_bad_period
     assert (await issue(sessions)).issued == 0
 
 
+async def test_the_command_line_issues_the_month_and_refuses_a_bad_period(
+    sessions: Sessions, database_url: str
+) -> None:
+    await customers_with_fees(sessions, {"C-001": "100.00", "C-002": "10.00"})
+    await bill_november(sessions)
+
+    def cli(*args: str) -> Any:
+        return CliRunner().invoke(
+            main, ["billing", "issue", *args], env={"DATABASE_URL": database_url, "SECRET_KEY": "cli-test-" + "x" * 40}
+        )
+
+    done = await asyncio.to_thread(cli, "--period", NOV)
+    bad = await asyncio.to_thread(cli, "--period", "2026-13")
+
+    assert done.exit_code == 0, done.output
+    assert '"issued": 2' in done.output and '"last_number": "INV-000002"' in done.output
+    assert '"gross": "130.90"' in done.output  # 119.00 + 11.90
+    assert bad.exit_code == 2 and "not a billing month" in bad.output
+
+
 @pytest.mark.postgres_only
 async def test_two_bulk_issues_at_once_issue_each_draft_once_without_gaps(sessions: Sessions) -> None:
     ids = await customers_with_fees(sessions, {f"C-{n:03d}": "10.00" for n in range(1, 13)})
@@ -178,5 +201,34 @@ async def test_two_bulk_issues_at_once_issue_each_draft_once_without_gaps(sessio
     assert sorted(invoice.number or "" for invoice in invoices.values()) == [f"INV-{n:06d}" for n in range(1, 13)]
     # Both went in customer order, so the numbers still follow the customers.
     assert [invoices[ids[f"C-{n:03d}"]].number for n in range(1, 13)] == [f"INV-{n:06d}" for n in range(1, 13)]
+    async with sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(OutboxMessage)) == 12
+
+
+@pytest.mark.postgres_only
+async def test_single_issues_during_a_bulk_issue_neither_deadlock_nor_double_issue(sessions: Sessions) -> None:
+    ids = await customers_with_fees(sessions, {f"C-{n:03d}": "10.00" for n in range(1, 13)})
+    await bill_november(sessions)
+    drafts = await by_customer(sessions)
+    # Someone issues a few by hand, last customer first, while the month is issued in one chunk.
+    by_hand = [drafts[ids[f"C-{n:03d}"]] for n in (12, 9, 6, 3)]
+
+    async def issue_one(invoice: Invoice) -> str:
+        try:
+            async with session_scope(sessions) as s:
+                data = InvoiceIssue(version=invoice.version)
+                view = await real_issue(s, ACTOR, invoice.id, data, BILLING, clock=ON_DECEMBER_1)
+                return view.invoice.number or ""
+        except Conflict as exc:  # the bulk issue was first
+            return exc.code
+
+    results = await asyncio.gather(issue(sessions, chunk_size=12), *(issue_one(invoice) for invoice in by_hand))
+
+    bulk_result, singles = results[0], results[1:]
+    assert isinstance(bulk_result, BulkIssueResult)
+    by_hand_issued = [r for r in singles if isinstance(r, str) and r.startswith("INV-")]
+    assert bulk_result.issued + len(by_hand_issued) == 12
+    invoices = await by_customer(sessions)
+    assert sorted(invoice.number or "" for invoice in invoices.values()) == [f"INV-{n:06d}" for n in range(1, 13)]
     async with sessions() as s:
         assert await s.scalar(select(func.count()).select_from(OutboxMessage)) == 12

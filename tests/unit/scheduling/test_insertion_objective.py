@@ -36,8 +36,10 @@ def test_with_equal_travel_the_engineer_with_the_cheaper_rate_wins() -> None:
     assert bert.added_span_seconds == anna.added_span_seconds == 1000 + H + 1000  # drive, work, drive back
     assert bert.cost == TRAVEL_2000 + 1 * 5600
     assert anna.cost == TRAVEL_2000 + 3 * 5600
-    # the solver, on the same objective, gives it to Bert as well
-    assert engineer_of(solved(p), "job") == "bert"
+    # the solver, on the same objective, gives it to Bert as well, at exactly that cost
+    plan = solved(p)
+    assert engineer_of(plan, "job") == "bert"
+    assert plan.stats.objective == bert.cost
 
 
 def test_the_explanation_names_the_dearer_engineer_at_the_rate_difference() -> None:
@@ -64,6 +66,9 @@ def test_the_rate_is_charged_from_the_latest_departure_not_from_the_shift_start(
     assert best.start == 14 * H
     assert best.added_span_seconds == 5600
     assert best.cost == TRAVEL_2000 + 5600
+    plan = solved(replace(p, tasks=(late_job,)))
+    assert plan.routes[0].departure == 14 * H - 1000
+    assert plan.stats.objective == best.cost
 
 
 def test_giving_a_communicated_task_to_someone_else_costs_the_engineer_change() -> None:
@@ -76,6 +81,8 @@ def test_giving_a_communicated_task_to_someone_else_costs_the_engineer_change() 
     assert (anna.engineer_id, anna.start, anna.stability) == ("anna", 9 * H, 0)
     assert (bert.engineer_id, bert.start, bert.stability) == ("bert", 9 * H, p.policy.stability_engineer_change)
     assert bert.cost - anna.cost == 1800
+    plan = solved(replace(p, tasks=(told,)))  # the solver keeps it with Anna at 09:00, at Anna's cost
+    assert (engineer_of(plan, "told"), plan.stats.objective) == ("anna", anna.cost)
 
 
 def test_pushing_a_communicated_appointment_later_costs_stability_per_second() -> None:
