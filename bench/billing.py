@@ -119,15 +119,24 @@ def _run_in_child(url: str, queue: Any) -> None:
             "totals": done.totals,
         }
 
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = _peak_rss_mib()
     try:
         figures = asyncio.run(run())
     except BaseException as exc:
         queue.put({"error": f"{type(exc).__name__}: {exc}"})
         raise
-    figures["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    figures["rss_before_mib"] = before / 1024
+    figures["peak_rss_mib"] = _peak_rss_mib()
+    figures["rss_before_mib"] = before
     queue.put(figures)
+
+
+def _peak_rss_mib() -> float:
+    """This process's peak resident memory (VmHWM). Not ru_maxrss: that one survives fork+exec, so
+    a child would report the parent's peak (the parent holds the generated data)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def billing_run_in_child(url: str) -> dict[str, Any]:
@@ -201,7 +210,7 @@ def main() -> None:
         )
         print(
             f"  billing run {PERIOD}: {first['seconds']:.1f} s{target}, peak RSS {first['peak_rss_mib']:.0f} MiB"
-            f" (process before the run: {first['rss_before_mib']:.0f} MiB)"
+            f" (at the start of its process: {first['rss_before_mib']:.0f} MiB)"
         )
         print(
             f"    {first['contracts_considered']} contracts considered, {first['invoices_created']} draft invoices,"
