@@ -37,12 +37,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
-        engine = create_engine(settings.database)
+        # Read from the state, not the closure: tests reuse one app for many databases.
+        current: Settings = app.state.settings
+        engine = create_engine(current.database)
         app.state.engine = engine
         app.state.sessions = create_session_factory(engine)
         app.state.read_sessions = create_session_factory(read_only(engine))
         # dispatch runs solve in a process pool owned by the app (started on first use)
-        app.state.dispatcher = Dispatcher(app.state.sessions, SolverPool(settings.dispatch_workers))
+        app.state.dispatcher = Dispatcher(app.state.sessions, SolverPool(current.dispatch_workers))
         await app.state.dispatcher.fail_stale()  # runs left live by a process that died
         try:
             yield
