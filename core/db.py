@@ -6,10 +6,10 @@ Services receive an `AsyncSession` and never commit; the edge that opened the se
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from advanced_alchemy.base import UUIDv7AuditBase, orm_registry
 from sqlalchemy import Integer, event
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from core.settings import DatabaseSettings
 
 metadata = orm_registry.metadata
+T = TypeVar("T")
 
 
 class Entity(UUIDv7AuditBase):
@@ -117,6 +118,16 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
         except BaseException:
             await session.rollback()
             raise
+
+
+IN_LIST_SIZE = 1000  # values per IN list: well below SQLite's and asyncpg's parameter limits
+
+
+def in_chunks(values: Iterable[T], size: int = IN_LIST_SIZE) -> Iterator[list[T]]:
+    """The values in lists of at most `size`: one query per list instead of one per value."""
+    ordered = list(values)
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
 
 
 def sql_in(choices: type[StrEnum]) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.invoice_math import PaymentTerms, TaxRate
 from contracts.models import BillingProfile
 from contracts.tax_defaults import default_tax
+from core.db import in_chunks
 from core.settings import BillingSettings
 
 # contracts refers to customers by id; this names just the columns it reads.
@@ -83,7 +84,7 @@ async def bill_to_of(
 
 async def _profiles(session: AsyncSession, ids: set[UUID]) -> dict[UUID, BillingProfile]:
     found: dict[UUID, BillingProfile] = {}
-    for chunk in _chunks(sorted(ids)):
+    for chunk in in_chunks(sorted(ids)):
         rows = await session.scalars(select(BillingProfile).where(BillingProfile.customer_id.in_(chunk)))
         found |= {profile.customer_id: profile for profile in rows}
     return found
@@ -91,7 +92,7 @@ async def _profiles(session: AsyncSession, ids: set[UUID]) -> dict[UUID, Billing
 
 async def _customer_rows(session: AsyncSession, ids: set[UUID]) -> dict[UUID, Any]:
     found: dict[UUID, Any] = {}
-    for chunk in _chunks(sorted(ids)):
+    for chunk in in_chunks(sorted(ids)):
         rows = await session.execute(select(_customers).where(_customers.c.id.in_(chunk)))
         found |= {row.id: row for row in rows}
     return found
@@ -121,8 +122,3 @@ def _bill_to(customer: Any, profile: BillingProfile | None, settings: BillingSet
         tax=tax,
         terms=terms,
     )
-
-
-def _chunks(ids: list[UUID], size: int = 1000) -> Iterable[list[UUID]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -37,11 +37,11 @@ from contracts.models import (
     UsagePeriod,
 )
 from contracts.usage_charge import Reading, UsagePlan, included_for, used_volume
+from core.db import in_chunks
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
 PRICE = Decimal("0.000001")
-CHUNK = 1000  # ids per IN list: well below SQLite's and asyncpg's parameter limits
 
 # contracts refers to equipment by id; these name just the columns usage billing reads.
 _counters = table("counters", column("id", GUID), column("equipment_id", GUID), column("name", String))
@@ -192,7 +192,7 @@ async def _contracts(session: AsyncSession, month: RunMonth, customer_ids: set[U
 
 async def _suspensions(session: AsyncSession, contract_ids: Sequence[UUID]) -> dict[UUID, list[DateRange]]:
     found: dict[UUID, list[DateRange]] = defaultdict(list)
-    for chunk in _chunks(contract_ids):
+    for chunk in in_chunks(contract_ids):
         rows = await session.execute(
             select(
                 ContractSuspension.contract_id, ContractSuspension.suspended_from, ContractSuspension.resumed_on
@@ -207,7 +207,7 @@ async def _suspensions(session: AsyncSession, contract_ids: Sequence[UUID]) -> d
 
 async def _billed_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
     billed: set[str] = set()
-    for chunk in _chunks(keys):
+    for chunk in in_chunks(keys):
         rows = await session.scalars(select(InvoiceLine.source_key).where(InvoiceLine.source_key.in_(chunk)))
         billed |= {key for key in rows if key is not None}
     return billed
@@ -280,7 +280,7 @@ async def _usage(
 async def _usage_periods_done(session: AsyncSession, pairs: list[tuple[UUID, dt.date]]) -> set[UUID]:
     wanted = set(pairs)
     done: set[UUID] = set()
-    for chunk in _chunks(sorted({cid for cid, _ in pairs})):
+    for chunk in in_chunks(sorted({cid for cid, _ in pairs})):
         rows = await session.execute(
             select(UsagePeriod.contract_id, UsagePeriod.period_start).where(UsagePeriod.contract_id.in_(chunk))
         )
@@ -291,7 +291,7 @@ async def _usage_periods_done(session: AsyncSession, pairs: list[tuple[UUID, dt.
 async def _usage_counters(session: AsyncSession, due: dict[UUID, tuple[_Contract, FeeLine]]) -> dict[UUID, list[UUID]]:
     """The counters each contract bills usage on: its counter name on the units its lines list."""
     found: dict[UUID, set[UUID]] = defaultdict(set)
-    for chunk in _chunks(sorted(due)):
+    for chunk in in_chunks(sorted(due)):
         rows = await session.execute(
             select(ContractLine.contract_id, _counters.c.id, _counters.c.name)
             .join(ContractLineEquipment, ContractLineEquipment.line_id == ContractLine.id)
@@ -307,7 +307,7 @@ async def _usage_counters(session: AsyncSession, due: dict[UUID, tuple[_Contract
 
 async def _baselines(session: AsyncSession, contract_ids: list[UUID]) -> dict[tuple[UUID, UUID], UsageBaseline]:
     found: dict[tuple[UUID, UUID], UsageBaseline] = {}
-    for chunk in _chunks(contract_ids):
+    for chunk in in_chunks(contract_ids):
         rows = await session.scalars(select(UsageBaseline).where(UsageBaseline.contract_id.in_(chunk)))
         found |= {(row.contract_id, row.counter_id): row for row in rows}
     return found
@@ -330,7 +330,7 @@ async def _readings_after(
         seen = oldest.get(counter_id)
         oldest[counter_id] = baseline.read_at if seen is None else min(seen, baseline.read_at)
     found: dict[UUID, list[tuple[UUID, Reading]]] = defaultdict(list)
-    for chunk in _chunks(counter_ids):
+    for chunk in in_chunks(counter_ids):
         rows = await session.execute(
             select(_readings.c.id, _readings.c.counter_id, _readings.c.value, _readings.c.read_at, _readings.c.kind)
             .where(_readings.c.counter_id.in_(chunk), _readings.c.read_at < until)
@@ -442,9 +442,3 @@ def _item_line(item: BillableItem) -> LineToBill:
             "covered_amount": str(item.covered_amount),
         },
     )
-
-
-def _chunks(values: Sequence[Any] | Iterable[Any], size: int = CHUNK) -> Iterable[list[Any]]:
-    ordered = list(values)
-    for start in range(0, len(ordered), size):
-        yield ordered[start : start + size]

@@ -26,11 +26,10 @@ from contracts.invoice_math import TaxedLine, TaxRate, taxed, totals
 from contracts.models import BillableItem, Invoice, InvoiceLine, UsageBaseline, UsagePeriod
 from contracts.services.bill_to import BillTo
 from contracts.services.billing_sources import LineToBill, UsageRecord
-from contracts.services.invoice_totals import taxed_lines
-from core.db import upsert_insert
+from contracts.services.invoice_totals import apply_totals
+from core.db import in_chunks, upsert_insert
 
 ZERO = Decimal("0.00")
-CHUNK = 1000
 
 
 class ChunkContended(Exception):
@@ -108,10 +107,10 @@ async def write_chunk(
             outcome.invoices_updated += 1
     if invoice_rows:
         await session.execute(insert(Invoice), invoice_rows)
-    for rows in _chunks(line_rows):
+    for rows in in_chunks(line_rows):
         await session.execute(insert(InvoiceLine), rows)
     await _mark_items_billed(session, item_ids, now)
-    for rows in _chunks(usage_rows):
+    for rows in in_chunks(usage_rows):
         await session.execute(insert(UsagePeriod), rows)
     await _move_baselines(session, baseline_rows)
     await _refresh_draft_totals(session, [d for d in drafts.values()])
@@ -121,7 +120,7 @@ async def write_chunk(
 
 async def _open_drafts(session: AsyncSession, keys: list[str]) -> dict[str, Invoice]:
     found: dict[str, Invoice] = {}
-    for chunk in _chunks(keys):
+    for chunk in in_chunks(keys):
         rows = await session.scalars(
             select(Invoice)
             .where(Invoice.open_draft_key.in_(chunk))
@@ -134,7 +133,7 @@ async def _open_drafts(session: AsyncSession, keys: list[str]) -> dict[str, Invo
 
 async def _next_positions(session: AsyncSession, invoice_ids: list[UUID]) -> dict[UUID, int]:
     found: dict[UUID, int] = {}
-    for chunk in _chunks(invoice_ids):
+    for chunk in in_chunks(invoice_ids):
         rows = await session.execute(
             select(InvoiceLine.invoice_id, func.max(InvoiceLine.position))
             .where(InvoiceLine.invoice_id.in_(chunk))
@@ -255,7 +254,7 @@ def _baseline_rows(record: UsageRecord, now: dt.datetime) -> list[dict[str, Any]
 
 
 async def _mark_items_billed(session: AsyncSession, item_ids: list[UUID], now: dt.datetime) -> None:
-    for chunk in _chunks(item_ids):
+    for chunk in in_chunks(item_ids):
         result = await session.execute(
             update(BillableItem)
             .where(BillableItem.id.in_(chunk), BillableItem.status == BillableStatus.OPEN.value)
@@ -268,7 +267,7 @@ async def _mark_items_billed(session: AsyncSession, item_ids: list[UUID], now: d
 
 async def _move_baselines(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     insert_for = upsert_insert(session)
-    for chunk in _chunks(rows, 500):
+    for chunk in in_chunks(rows, 500):
         stmt = insert_for(UsageBaseline).values(chunk)
         await session.execute(
             stmt.on_conflict_do_update(
@@ -289,14 +288,8 @@ async def _refresh_draft_totals(session: AsyncSession, drafts: list[Invoice]) ->
     if not drafts:
         return
     by_invoice: dict[UUID, list[InvoiceLine]] = defaultdict(list)
-    for chunk in _chunks([d.id for d in drafts]):
+    for chunk in in_chunks([d.id for d in drafts]):
         for line in await session.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id.in_(chunk))):
             by_invoice[line.invoice_id].append(line)
     for draft in drafts:
-        summed = totals(taxed_lines(by_invoice[draft.id]))
-        draft.net_amount, draft.tax_amount, draft.gross_amount = summed.net, summed.tax, summed.gross
-
-
-def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+        apply_totals(draft, by_invoice[draft.id])

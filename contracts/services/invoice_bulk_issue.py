@@ -26,15 +26,15 @@ from decimal import Decimal
 from uuid import UUID
 
 from advanced_alchemy.types import GUID
-from sqlalchemy import ColumnElement, String, and_, column, exists, select, table
+from sqlalchemy import ColumnElement, String, and_, column, exists, func, select, table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.choices import BillingRunStatus, InvoiceKind, InvoiceStatus
 from contracts.errors import Code
 from contracts.models import BillingRun, Invoice, InvoiceLine
+from contracts.services.bill_to import bill_to_of
 from contracts.services.billing_run import RunOptions, parse_period
-from contracts.services.invoice_issue import issue_invoice
-from contracts.services.invoices import InvoiceIssue
+from contracts.services.invoice_issue import issue_locked_draft
 from core.auth import Principal
 from core.clock import SYSTEM_CLOCK, Clock
 from core.db import session_scope
@@ -127,14 +127,13 @@ async def _issue_chunk(
         .with_for_update(of=Invoice)
         .execution_options(populate_existing=True)
     )
-    issued: list[Invoice] = []
     # Read again under the lock: another issuer (or a re-run) may have been first, or deleted it.
-    for invoice in [row for row in locked.all() if row.status == InvoiceStatus.DRAFT.value]:
-        view = await issue_invoice(
-            session, actor, invoice.id, InvoiceIssue(version=invoice.version), settings, clock=clock
-        )
-        issued.append(view.invoice)
-    return issued
+    drafts = [row for row in locked.all() if row.status == InvoiceStatus.DRAFT.value]
+    bill_tos = await bill_to_of(session, {draft.customer_id for draft in drafts}, settings)
+    now = clock.now()
+    return [
+        await issue_locked_draft(session, actor, draft, bill_tos.get(draft.customer_id), now=now) for draft in drafts
+    ]
 
 
 def _drafts_of(month: str) -> ColumnElement[bool]:
@@ -158,8 +157,9 @@ async def drafts_in_customer_order(session: AsyncSession, month: str) -> list[UU
 
 async def _empty_drafts(session: AsyncSession, month: str) -> int:
     has_lines = exists().where(InvoiceLine.invoice_id == Invoice.id)
-    rows = await session.scalars(select(Invoice.id).where(_drafts_of(month), ~has_lines))
-    return len(rows.all())
+    return int(
+        await session.scalar(select(func.count()).select_from(Invoice).where(_drafts_of(month), ~has_lines)) or 0
+    )
 
 
 async def _refuse_while_billing(session: AsyncSession, month: str, now: dt.datetime) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.choices import OPEN_INVOICE_STATUSES, InvoiceKind, InvoiceStatus
 from contracts.errors import Code
 from contracts.models import Invoice
-from contracts.services.bill_to import bill_to_of
+from contracts.services.bill_to import BillTo, bill_to_of
 from contracts.services.invoice_document_queue import queue_invoice_document
 from contracts.services.invoice_queries import InvoiceView, view_of
 from contracts.services.invoice_totals import apply_totals, lines_of
@@ -53,14 +53,22 @@ async def issue_invoice(
 ) -> InvoiceView:
     invoice = await locked_draft(session, invoice_id)
     check_version("invoice", invoice, data.version)
+    bill_to = (await bill_to_of(session, [invoice.customer_id], settings)).get(invoice.customer_id)
+    await issue_locked_draft(session, actor, invoice, bill_to, now=clock.now())
+    return await view_of(session, invoice)
+
+
+async def issue_locked_draft(
+    session: AsyncSession, actor: Principal, invoice: Invoice, bill_to: BillTo | None, *, now: dt.datetime
+) -> Invoice:
+    """Issue a draft the caller has locked, to the bill-to the caller resolved (the bulk issue
+    resolves a whole chunk's bill-tos in one lookup)."""
     lines = await lines_of(session, invoice.id)
     if not lines:
         raise Invalid(Code.INVOICE_EMPTY, "an invoice without lines cannot be issued", field="lines")
     apply_totals(invoice, lines)  # the stored totals are the lines' sum, whatever wrote them
-    bill_to = (await bill_to_of(session, [invoice.customer_id], settings)).get(invoice.customer_id)
     if bill_to is None:
         raise NotFound("customer", invoice.customer_id)
-    now = clock.now()
     issued_on = now.date()
     before = audit.snapshot(invoice)
 
@@ -82,7 +90,7 @@ async def issue_invoice(
     old, new = audit.changed(before, audit.snapshot(invoice))
     await audit.record(session, actor, "invoice", invoice.id, "issue", before=old, after=new, at=now)
     await queue_invoice_document(session, invoice, now)
-    return await view_of(session, invoice)
+    return invoice
 
 
 async def _settle_corrected_invoice(session: AsyncSession, actor: Principal, credit_note: Invoice, on: dt.date) -> None:

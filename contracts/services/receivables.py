@@ -22,7 +22,7 @@ for days to pay, whatever the number of customers.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -35,10 +35,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.choices import InvoiceKind, InvoiceStatus
 from contracts.invoice_math import AgingBucket, OpenItem, aging
 from contracts.models import Invoice, Payment, PaymentAllocation
+from core.db import in_chunks
 
 ZERO = Decimal("0.00")
 TENTH = Decimal("0.1")
-CHUNK = 1000
 
 _customers = table("customers", column("id", GUID), column("number", String), column("name", String))
 
@@ -98,7 +98,7 @@ async def open_items(
         items = await _invoice_items(session, on, None) + await _payment_items(session, on, None)
     else:
         items = []
-        for chunk in _chunks(sorted(set(customer_ids))):
+        for chunk in in_chunks(sorted(set(customer_ids))):
             items += await _invoice_items(session, on, chunk) + await _payment_items(session, on, chunk)
     return sorted(items, key=lambda item: (item.due_on, item.number))
 
@@ -223,7 +223,7 @@ async def aging_report(session: AsyncSession, on: dt.date, customer_ids: Iterabl
 
 async def _customer_names(session: AsyncSession, ids: set[UUID]) -> dict[UUID, tuple[str | None, str | None]]:
     found: dict[UUID, tuple[str | None, str | None]] = {}
-    for chunk in _chunks(sorted(ids)):
+    for chunk in in_chunks(sorted(ids)):
         rows = await session.execute(
             select(_customers.c.id, _customers.c.number, _customers.c.name).where(_customers.c.id.in_(chunk))
         )
@@ -238,7 +238,7 @@ async def average_days_to_pay(session: AsyncSession, customer_ids: Iterable[UUID
     """Mean days from issue to full payment per customer; customers who paid nothing are absent."""
     days = _days_between(session, Invoice.paid_on, Invoice.issued_on)
     found: dict[UUID, Decimal] = {}
-    for chunk in _chunks(sorted(set(customer_ids))):
+    for chunk in in_chunks(sorted(set(customer_ids))):
         rows = await session.execute(
             select(Invoice.customer_id, func.sum(days).label("days"), func.count().label("invoices"))
             .where(
@@ -269,8 +269,3 @@ def _days_between(session: AsyncSession, later: Any, earlier: Any) -> ColumnElem
 
 def _cents(value: Any) -> Decimal:
     return Decimal(value).quantize(Decimal("0.01"))
-
-
-def _chunks(ids: Sequence[UUID], size: int = CHUNK) -> Iterable[list[UUID]]:
-    for start in range(0, len(ids), size):
-        yield list(ids[start : start + size])

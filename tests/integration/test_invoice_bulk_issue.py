@@ -22,6 +22,7 @@ from contracts.models import BillingRun, Invoice
 from contracts.services.billing_run import RunOptions, run_billing
 from contracts.services.invoice_bulk_issue import BulkIssueResult, issue_drafts
 from contracts.services.invoice_issue import issue_invoice as real_issue
+from contracts.services.invoice_issue import issue_locked_draft
 from contracts.services.invoices import InvoiceIssue
 from core.clock import FixedClock
 from core.db import session_scope
@@ -125,19 +126,19 @@ async def test_a_crash_in_the_middle_leaves_whole_chunks_and_a_rerun_closes_the_
     await bill_november(sessions)
     fourth = (await by_customer(sessions))[ids["C-004"]].id
 
-    async def crash_at_the_fourth(session: AsyncSession, actor: Any, invoice_id: UUID, *args: Any, **kw: Any) -> Any:
-        if invoice_id == fourth:
+    async def crash_at_the_fourth(session: AsyncSession, actor: Any, invoice: Any, *args: Any, **kw: Any) -> Any:
+        if invoice.id == fourth:
             raise RuntimeError("killed")
-        return await real_issue(session, actor, invoice_id, *args, **kw)
+        return await issue_locked_draft(session, actor, invoice, *args, **kw)
 
-    monkeypatch.setattr(bulk, "issue_invoice", crash_at_the_fourth)
+    monkeypatch.setattr(bulk, "issue_locked_draft", crash_at_the_fourth)
     with pytest.raises(RuntimeError):
         await issue(sessions, chunk_size=2)
     invoices = await by_customer(sessions)
     # Chunk 1 (C-001, C-002) committed; chunk 2 (C-003 issued, C-004 crashed) rolled back whole.
     assert [invoices[ids[f"C-{n:03d}"]].number for n in range(1, 6)] == ["INV-000001", "INV-000002", None, None, None]
 
-    monkeypatch.setattr(bulk, "issue_invoice", real_issue)
+    monkeypatch.setattr(bulk, "issue_locked_draft", issue_locked_draft)
     rerun = await issue(sessions, chunk_size=2)
 
     assert (rerun.drafts, rerun.issued, rerun.first_number, rerun.last_number) == (3, 3, "INV-000003", "INV-000005")
