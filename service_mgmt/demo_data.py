@@ -956,7 +956,7 @@ class _Loader:
 
     def _site_row(self, plan: _CustomerPlan, index: int) -> Row:
         if index == 0:
-            city = plan.city
+            region, city = plan.region, plan.city
         else:
             region = plan.region if self.rng.random() < 0.7 else self.rng.choice(tuple(REGIONS))
             city = self._pick_city(region)
@@ -975,6 +975,7 @@ class _Loader:
             "latitude": latitude,
             "longitude": longitude,
             "time_zone": TIME_ZONE,
+            "territory": region,  # the engineers' territories are the same region names
             "access_notes": self.rng.choice(ACCESS_NOTES),
             "opening_hours": self.rng.choice(plan.segment.opening_hours),
         }

@@ -23,6 +23,7 @@ class SiteOut(msgspec.Struct, kw_only=True):
     latitude: float | None
     longitude: float | None
     time_zone: str
+    territory: str | None
     access_notes: str | None
     opening_hours: list[OpeningHours]
     version: int
@@ -43,6 +44,7 @@ def site_out(site: Any) -> SiteOut:
         latitude=site.latitude,
         longitude=site.longitude,
         time_zone=site.time_zone,
+        territory=site.territory,
         access_notes=site.access_notes,
         opening_hours=[
             OpeningHours(weekday=entry["weekday"], opens=entry["opens"], closes=entry["closes"])

@@ -144,6 +144,7 @@ async def _task(session: AsyncSession, published: Published, data: OfferIn) -> t
         duration=spec.duration_minutes * 60,
         skills=tuple(SkillRequirement(s.skill, s.level) for s in spec.required_skills),
         priority=ProblemPriority[spec.priority.value],
+        territory=site.territory,
     )
     return task, ZoneInfo(site.time_zone)
 

@@ -8,7 +8,7 @@
 * Engineers: active ones, optionally only some territories or ids; skills with levels; certifications
   valid through a day index; home base as start and end; lunch (its local window per day, so
   DST-correct), overtime allowance and rate, territory, and the hourly cost rate (``cost_per_second``).
-* Tasks have no territory: sites have no region column (the engineer's territory still filters).
+* Tasks take their site's territory (None: no territory), which the policy's territory preference reads.
 * Re-optimization runs: ``with_previous`` gives each planned, unpinned task its current engineer and
   start as ``Task.previous``, which the policy's stability weights hold it to.
 * Tasks: live tasks (open, scheduled, dispatched, en route, on site) of live work orders whose
@@ -19,7 +19,9 @@
   engineer and start.
 * Left out, each with a reason: tasks whose site has no coordinates, and tasks waiting for a task
   that is neither in the horizon nor planned before it. With a territory or engineer filter, tasks
-  planned for engineers outside the filter stay with them and are not part of the problem.
+  planned for engineers outside the filter stay with them and are not part of the problem; with a
+  territory filter, unplanned tasks at a site of another territory are left out too (those at a site
+  without a territory are every territory's).
 """
 
 from __future__ import annotations
@@ -327,6 +329,7 @@ class _TaskRow:
     row: TaskRow
     latitude: float | None
     longitude: float | None
+    territory: str | None  # the site's
     crew: list[UUID]  # lead first
 
 
@@ -339,13 +342,13 @@ async def _tasks(
     filtered: bool,
 ) -> list[_TaskRow]:
     rows = await session.execute(
-        select(TaskRow, Site.latitude, Site.longitude)
+        select(TaskRow, Site.latitude, Site.longitude, Site.territory)
         .join(WorkOrder, WorkOrder.id == TaskRow.work_order_id)
         .join(Site, Site.id == TaskRow.site_id)
         .where(TaskRow.status.in_(LIVE_TASKS), WorkOrder.status.in_(LIVE_ORDERS))
         .order_by(WorkOrder.number, TaskRow.sequence)
     )
-    candidates = [_TaskRow(task, lat, lon, []) for task, lat, lon in rows if _meets(task, window)]
+    candidates = [_TaskRow(task, lat, lon, territory, []) for task, lat, lon, territory in rows if _meets(task, window)]
     by_id = {c.row.id: c for c in candidates}
     if by_id:
         assignments = await session.scalars(
@@ -356,6 +359,9 @@ async def _tasks(
     if filtered:
         # planned for someone outside the filter: that engineer keeps it
         candidates = [c for c in candidates if not c.crew or set(c.crew) <= engineer_ids]
+    if horizon.territories:
+        # unplanned at a site of another territory: that territory's planner plans it
+        candidates = [c for c in candidates if c.crew or c.territory is None or c.territory in horizon.territories]
     return candidates
 
 
@@ -472,6 +478,7 @@ def _task(
         sla_deadline=deadline,
         after=after,
         crew_size=row.crew_size,
+        territory=t.territory,
         pin=pin,
     )
 

@@ -61,6 +61,8 @@ class Site(VersionedEntity):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     time_zone: Mapped[str] = mapped_column(String(64))
+    # the dispatch region, as engineers' ``territory``; None: every territory's planner sees its tasks
+    territory: Mapped[str | None] = mapped_column(String(64), index=True)
     access_notes: Mapped[str | None] = mapped_column(Text)
     # [{"weekday": 0, "opens": "08:00", "closes": "17:00"}, ...]; weekday 0 = Monday
     opening_hours: Mapped[list[dict[str, Any]]] = mapped_column(JsonB, default=list)

@@ -28,6 +28,7 @@ from core.time_zones import checked_zone
 from core.weekly_hours import WeeklyFields, sorted_entries
 from service_mgmt.errors import Code
 from service_mgmt.models import Customer, Equipment, EquipmentEvent, Site
+from service_mgmt.services.engineers import Territory
 from service_mgmt.services.visibility import can_see_customer, visible_customer_ids
 
 Street = Annotated[str, Meta(max_length=200)]
@@ -58,6 +59,7 @@ class SiteCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     subdivision: SubdivisionCode | None = None
     latitude: Latitude | None = None
     longitude: Longitude | None = None
+    territory: Territory | None = None
     access_notes: LongText | None = None
     opening_hours: WeeklyHours = msgspec.field(default_factory=list)
 
@@ -75,6 +77,7 @@ class SiteUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     subdivision: SubdivisionCode | msgspec.UnsetType | None = msgspec.UNSET
     latitude: Latitude | msgspec.UnsetType | None = msgspec.UNSET
     longitude: Longitude | msgspec.UnsetType | None = msgspec.UNSET
+    territory: Territory | msgspec.UnsetType | None = msgspec.UNSET
     access_notes: LongText | msgspec.UnsetType | None = msgspec.UNSET
     opening_hours: WeeklyHours | msgspec.UnsetType = msgspec.UNSET
 
@@ -128,6 +131,7 @@ async def create_site(session: AsyncSession, actor: Principal, data: SiteCreate)
         subdivision=data.subdivision,
         latitude=data.latitude,
         longitude=data.longitude,
+        territory=data.territory,
         access_notes=data.access_notes,
         opening_hours=checked_opening_hours(data.opening_hours),
     )

@@ -181,6 +181,27 @@ async def test_address_and_position_are_validated(client: Client, login_as: User
     assert no_zone.status_code == 422 and "time_zone" in problem_of(no_zone)["detail"]
 
 
+async def test_a_site_has_a_dispatch_territory(client: Client, login_as: UserFactory) -> None:
+    agent = await login_as("agent")
+    acme = await customer(client, agent)
+    created = await site(client, agent, acme, territory="north")
+    url = f"/api/v1/sites/{created['id']}"
+
+    moved = await client.patch(url, json={"version": 1, "territory": "south"}, headers=agent)
+    cleared = await client.patch(url, json={"version": 2, "territory": None}, headers=agent)
+    too_long = await client.post("/api/v1/sites", json=site_body(acme, territory="x" * 65), headers=agent)
+    empty = await client.patch(url, json={"version": 3, "territory": ""}, headers=agent)
+
+    assert created["territory"] == "north"
+    assert moved.status_code == 200 and moved.json()["territory"] == "south"
+    assert cleared.status_code == 200 and cleared.json()["territory"] is None
+    assert (await client.get(url, headers=agent)).json()["territory"] is None
+    assert (await site(client, agent, acme))["territory"] is None
+    for response in (too_long, empty):
+        assert response.status_code == 422, response.text
+        assert problem_of(response)["code"] == "validation_failed" and problem_of(response)["field"] == "territory"
+
+
 async def test_a_site_needs_a_visible_customer(client: Client, login_as: UserFactory) -> None:
     agent = await login_as("agent")
 

@@ -73,7 +73,9 @@ async def engineer(
     return row
 
 
-async def site(session: AsyncSession, name: str, at: tuple[float, float] | None) -> Site:
+async def site(
+    session: AsyncSession, name: str, at: tuple[float, float] | None, *, territory: str | None = None
+) -> Site:
     customer = Customer(number=f"C-{next(_numbers):06d}", name=name, status="active")
     session.add(customer)
     await session.flush()
@@ -84,6 +86,7 @@ async def site(session: AsyncSession, name: str, at: tuple[float, float] | None)
         time_zone="Europe/Berlin",
         latitude=at[0] if at else None,
         longitude=at[1] if at else None,
+        territory=territory,
         opening_hours=[],
     )
     session.add(row)

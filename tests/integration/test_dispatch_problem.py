@@ -119,6 +119,56 @@ async def test_a_filter_keeps_other_engineers_work_out_of_the_problem(session: A
     assert str(sams.id) not in built.task_versions
 
 
+async def test_a_task_takes_its_sites_territory(session: AsyncSession) -> None:
+    await engineer(session, "Nora", {}, territory="north")
+    northern = await job(session, await site(session, "ACME", (53.5, 10.0), territory="north"))
+    anywhere = await job(session, await site(session, "Globex", (52.5, 13.3)))
+
+    built = await build_problem(session, HorizonSpec(SATURDAY, 1), policy=balanced(), now=BEFORE)
+
+    tasks = {t.id: t for t in built.problem.tasks}
+    assert tasks[str(northern.id)].territory == "north"
+    assert tasks[str(anywhere.id)].territory is None
+
+
+async def test_a_territory_filter_keeps_its_own_and_territoryless_sites_open_tasks(session: AsyncSession) -> None:
+    north = await engineer(session, "Nora", {}, territory="north")
+    south = await engineer(session, "Sam", {}, territory="south")
+    northern = await site(session, "ACME", (53.5, 10.0), territory="north")
+    southern = await site(session, "Initech", (48.1, 11.6), territory="south")
+    anywhere = await site(session, "Globex", (52.5, 13.3))
+    origin = dt.datetime(2026, 3, 27, 23, 0, tzinfo=UTC)
+    own = await job(session, northern)
+    unclaimed = await job(session, anywhere)
+    other = await job(session, southern)
+    # planned work follows its crew, wherever the site is
+    noras_trip = await job(
+        session, southern, status="scheduled", planned=origin + dt.timedelta(hours=10), crew=[north.id]
+    )
+    sams_trip = await job(
+        session, northern, status="scheduled", planned=origin + dt.timedelta(hours=10), crew=[south.id]
+    )
+
+    by_territory = await build_problem(
+        session, HorizonSpec(SATURDAY, 1, territories=("north",)), policy=balanced(), now=BEFORE
+    )
+    by_engineer = await build_problem(
+        session, HorizonSpec(SATURDAY, 1, engineer_ids=(north.id,)), policy=balanced(), now=BEFORE
+    )
+    everyone = await build_problem(session, HorizonSpec(SATURDAY, 1), policy=balanced(), now=BEFORE)
+
+    assert {t.id for t in by_territory.problem.tasks} == {str(own.id), str(unclaimed.id), str(noras_trip.id)}
+    assert str(other.id) not in by_territory.task_versions and str(sams_trip.id) not in by_territory.task_versions
+    # an engineer filter does not look at sites' territories
+    assert {t.id for t in by_engineer.problem.tasks} == {
+        str(own.id),
+        str(unclaimed.id),
+        str(other.id),
+        str(noras_trip.id),
+    }
+    assert len(everyone.problem.tasks) == 5
+
+
 async def test_the_published_plan_reads_back_and_the_checker_accepts_it(session: AsyncSession) -> None:
     erik = await engineer(session, "Erik", {})
     at = await site(session, "ACME", (52.5, 13.3))
