@@ -46,7 +46,7 @@ async def run_dispatch(
     )
     engine = create_engine(settings.database)
     sessions = create_session_factory(engine)
-    dispatcher = Dispatcher(sessions, SolverPool(max(1, settings.dispatch_workers)))
+    dispatcher = Dispatcher(sessions, SolverPool(max(1, settings.dispatch_workers), settings.dispatch_search_processes))
     try:
         async with session_scope(sessions) as session:
             started = await start_run(session, SYSTEM, data)

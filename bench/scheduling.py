@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import statistics
 import sys
 import time
@@ -55,10 +56,10 @@ class Outcome:
 # -- the three solvers -------------------------------------------------------------------------------
 
 
-def run_project(instance: Instance, limit: float, seed: int) -> Outcome:
+def run_project(instance: Instance, limit: float, seed: int, workers: int = 1) -> Outcome:
     began = time.monotonic()
     problem = to_problem(instance)
-    plan = solve(problem, SolveParams(time_limit_seconds=limit))
+    plan = solve(problem, SolveParams(time_limit_seconds=limit, workers=workers))
     seconds = time.monotonic() - began
     violations = check_plan(problem, plan)
     routes = [[int(v.task_id) for v in r.visits] for r in plan.routes]
@@ -285,6 +286,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, metavar="OUT.json", help="write the result rows here")
     parser.add_argument("--solvers", default=",".join(SOLVERS), help=f"comma-separated subset of {', '.join(SOLVERS)}")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes the project searches in side by side (default: one per CPU; PyVRP and plain OR-Tools use one)",
+    )
     parser.add_argument("--bks", action="append", default=[], metavar="CSV", help="extra best-known-solution table")
     args = parser.parse_args(argv)
     solvers = [s.strip() for s in args.solvers.split(",") if s.strip()]
@@ -299,8 +306,12 @@ def main(argv: list[str] | None = None) -> int:
     for path in files:
         instance = read(path)
         for solver in solvers:  # one at a time: the machine's cores are not shared between solvers
-            outcome = RUNNERS[solver](instance, args.time_limit, args.seed)
+            if solver == "project":
+                outcome = run_project(instance, args.time_limit, args.seed, args.workers)
+            else:
+                outcome = RUNNERS[solver](instance, args.time_limit, args.seed)
             rows.append(row_for(instance, solver, outcome, bks))
+            rows[-1]["processes"] = args.workers if solver == "project" else 1
             print(f"# {instance.name} {solver}: {rows[-1]['distance']} in {outcome.seconds:.1f}s", file=sys.stderr)
             if args.json:  # keep partial results of long runs
                 add_ratios(rows)

@@ -90,6 +90,8 @@ class Settings:
     sla_warning_share: float = 0.75
     # processes that solve dispatch runs beside each web/worker process (DISPATCH_WORKERS)
     dispatch_workers: int = 1
+    # processes one dispatch solve searches in, side by side (DISPATCH_SEARCH_PROCESSES; 0: one per CPU)
+    dispatch_search_processes: int = 0
     # days a customer has to send back the defective unit of an advance exchange
     # (ADVANCE_EXCHANGE_RETURN_DAYS)
     advance_exchange_return_days: int = 14
@@ -153,6 +155,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         billing=load_billing_settings(env),
         sla_warning_share=sla_warning_share(env),
         dispatch_workers=int(env.get("DISPATCH_WORKERS", "1")),
+        dispatch_search_processes=int(env.get("DISPATCH_SEARCH_PROCESSES", "0")),
         advance_exchange_return_days=int(env.get("ADVANCE_EXCHANGE_RETURN_DAYS", "14")),
     )
 

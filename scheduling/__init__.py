@@ -37,10 +37,12 @@ Design note
   (priorities, pins) LOCAL_CHEAPEST_INSERTION sorted by penalty instead, so P1s are placed before
   any P3 can take their room (the parallel insertion left P1s out of an overloaded day and the local
   search could not repair it). Small problems where every task has the same penalty and there is
-  no previous plan (the distance-only benchmarks) run a portfolio instead: the budget split evenly
-  between parallel insertion and savings starts, each on a model of its own, the cheaper kept
-  (``SolveParams.portfolio``; GLS from either settles into different route counts, and neither wins
-  everywhere). ``stop`` is polled at each solution
+  no previous plan (the distance-only benchmarks) run a portfolio instead: two GLS searches, one
+  from a savings start with a heavier penalty weight (0.3), one from local cheapest insertion, each
+  on a model of its own, side by side in forked processes
+  (``parallel.py``, ``SolveParams.workers``; one after another sharing the budget in one process),
+  the cheaper kept (``SolveParams.portfolio``: GLS settles into one local optimum however long it
+  runs, so a different search beats more time). ``stop`` is polled at each solution
   (``FinishCurrentSearch``), ``on_progress`` gets (seconds, best objective) on each improvement.
   The solver never answers "no plan": what the search leaves out gets "capacity/cost".
 * Large problems (``SolveParams.large_from`` tasks, default 300): the (global cheapest insertion)
@@ -48,7 +50,8 @@ Design note
   it found no improvement at all on the 50 × 400 field scenario); when no rule couples routes (no dependencies, crews or
   workload balance) the rest of the budget goes to ``decompose.improve``: groups of neighbouring
   routes (~``part_size`` tasks) are re-solved as problems of their own, warm-started from the
-  current routes (``ReadAssignmentFromRoutes``), and kept when cheaper, so the total only drops.
+  current routes (``ReadAssignmentFromRoutes``), and kept when cheaper, so the total only drops;
+  with ``workers`` processes that many groups sharing no route are solved at once.
 * ``checker.check_plan`` is written apart from the solver and re-derives every hard rule.
 * ``insertion.InsertionIndex`` is the exact insertion evaluator (forward earliest / backward latest
   starts per route, O(1) feasibility per position). It prices a place with the solver's objective:
@@ -76,7 +79,7 @@ from scheduling.problem import (
     Task,
     TimeWindow,
 )
-from scheduling.solver import SolveParams, solve
+from scheduling.solver import PortfolioSearch, SolveParams, solve
 from scheduling.travel import EuclideanTravel, HaversineTravel, Location, TravelMatrices, TravelProvider
 
 __all__ = [
@@ -97,6 +100,7 @@ __all__ = [
     "Pin",
     "Plan",
     "Policy",
+    "PortfolioSearch",
     "Previous",
     "Priority",
     "Problem",

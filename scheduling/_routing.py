@@ -423,6 +423,8 @@ class SearchParams:
     # (1.0: all); large instances need it to get a first solution in seconds rather than minutes
     neighbors_ratio: float = 1.0
     stop_at_first_solution: bool = False
+    # guided local search's penalty weight (OR-Tools' default 0.1): the portfolio's searches differ in it
+    gls_lambda: float = 0.1
 
 
 @dataclass(slots=True)
@@ -460,6 +462,7 @@ def search(
     search_params.local_search_metaheuristic = getattr(enums.LocalSearchMetaheuristic, params.metaheuristic)
     search_params.time_limit.FromMilliseconds(max(1, int(params.time_limit_seconds * 1000)))
     search_params.log_search = params.log_search
+    search_params.guided_local_search_lambda_coefficient = params.gls_lambda
     # local cheapest insertion places the most expensive-to-leave-out tasks first: every P1 before
     # any lower priority takes its room (a no-op for the other strategies)
     search_params.local_cheapest_insertion_parameters.insertion_sorting_properties[:] = [

@@ -9,8 +9,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 
-from scheduling import _routing, decompose
+from scheduling import _routing, decompose, parallel
 from scheduling.eligibility import stable_engineer, stable_start
 from scheduling.feasibility import Feasibility, check
 from scheduling.plan import CostBreakdown, Kpis, Plan, Reason, Route, SolverStats, Unassigned, Visit
@@ -19,6 +20,21 @@ from scheduling.travel import TravelMatrices
 
 Stop = Callable[[], bool]
 Progress = Callable[[float, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioSearch:
+    """One search of the portfolio: where it starts and how its guided local search runs."""
+
+    first_solution: str
+    gls_lambda: float = 0.1
+
+
+# Chosen among 12 single searches on 24 Solomon instances at 10 s (docs/benchmarks.md, issue 5):
+# GLS settles into one local optimum however long it runs, so what pays is a second search that
+# differs in where it starts and in its penalty weight. Savings with the heavier weight was the best
+# single search; local cheapest insertion the best complement to it.
+PORTFOLIO = (PortfolioSearch("SAVINGS", gls_lambda=0.3), PortfolioSearch("LOCAL_CHEAPEST_INSERTION"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +48,11 @@ class SolveParams:
     # scenario, which the local search could not repair)
     mixed_priorities_first_solution: str = "LOCAL_CHEAPEST_INSERTION"
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
-    # Small problems with one penalty for every task and no previous plan: the budget is split evenly
-    # between these first-solution strategies (each search on a model of its own) and the cheapest
-    # result is kept. GLS from parallel insertion settles into plans with fewer, longer routes on
-    # R2/RC2-like days, savings into more, shorter ones; which is better depends on the day (see
-    # docs/benchmarks.md, issue 5). Empty or one strategy: ``first_solution`` alone.
-    portfolio: tuple[str, ...] = ("PARALLEL_CHEAPEST_INSERTION", "SAVINGS")
+    # Small problems with one penalty for every task and no previous plan: these searches, each on a
+    # model of its own, side by side in ``workers`` processes (one after another, sharing the time
+    # limit, where there are fewer processes than searches); the cheapest result is kept. Empty or
+    # one search: ``first_solution`` alone.
+    portfolio: tuple[PortfolioSearch, ...] = PORTFOLIO
     log_search: bool = False
     # Large problems (at least ``large_from`` tasks): the first solution looks only at near neighbours,
     # and when the rules allow it (``decompose.decomposable``) the rest of the time goes to
@@ -47,6 +62,10 @@ class SolveParams:
     part_size: int = 80
     part_seconds: float = 2.0
     seed: int = 0
+    # Processes to search in (``scheduling.parallel``): the portfolio's strategies run side by side,
+    # each with the whole time limit, and the decomposition solves that many parts at once. 1: all in
+    # this process, one after another.
+    workers: int = 1
 
 
 def solve(
@@ -78,7 +97,8 @@ def solve(
     # the portfolio only where one penalty fits all (mixed priorities keep their P1-first start) and
     # there is no previous plan to warm-start from
     if not large and initial is None and first_solution == params.first_solution and len(params.portfolio) > 1:
-        model, raw = _portfolio(problem, feasibility, model, search_params, params.portfolio, stop, on_progress)
+        workers = parallel.usable(params.workers)
+        raw = _portfolio(problem, feasibility, model, search_params, params.portfolio, workers, stop, on_progress)
     else:
         raw = _routing.search(model, search_params, stop, on_progress, initial)
     if by_parts:
@@ -93,6 +113,7 @@ def solve(
             began=began,
             stop=stop,
             on_progress=on_progress,
+            workers=parallel.usable(params.workers),
         )
     stats = SolverStats(
         status=raw.status, objective=raw.objective, wall_seconds=raw.wall_seconds, progress=tuple(raw.progress)
@@ -105,43 +126,84 @@ def _portfolio(
     feasibility: Feasibility,
     model: _routing.Model,
     search_params: _routing.SearchParams,
-    strategies: tuple[str, ...],
+    searches: tuple[PortfolioSearch, ...],
+    workers: int,
     stop: Stop | None,
     on_progress: Progress | None,
-) -> tuple[_routing.Model, _routing.RawSolution]:
-    """One search per first-solution strategy, an equal share of the time each; the cheapest wins.
+) -> _routing.RawSolution:
+    """Every search of the portfolio; the cheapest wins.
 
-    Progress is reported as one run: seconds since the first search began, and only improvements
-    on the best objective of every search so far (the caller sees a falling curve)."""
+    The searches are dealt round-robin to ``workers`` lanes that run side by side (forked
+    processes); within a lane each search gets an equal share of the time limit. Progress is
+    reported as one run: seconds since the portfolio began, and only improvements on the best
+    objective so far (the caller sees one falling curve). The routes fit ``model``: every model
+    built from the same problem and feasibility has the same vehicles and nodes."""
     began = time.monotonic()
-    share = search_params.time_limit_seconds / len(strategies)
-    best: tuple[_routing.Model, _routing.RawSolution] | None = None
-    progress: list[tuple[float, int]] = []
+    report = _FallingCurve(began, on_progress)
+    lanes = [searches[n::workers] for n in range(min(workers, len(searches)))]
+    results: list[_routing.RawSolution | None]
+    if len(lanes) == 1:
+        results = [_lane(problem, feasibility, model, search_params, lanes[0], stop, report)]
+    else:
+        jobs = [partial(_lane, problem, feasibility, None, search_params, lane) for lane in lanes]
+        results = parallel.run(jobs, stop, report)
+    best: _routing.RawSolution | None = None
+    for raw in results:
+        if raw is not None and (best is None or _cheaper(raw, best)):
+            best = raw
+    if best is None:  # every search process failed to answer
+        return _routing.RawSolution("fail", 0, time.monotonic() - began, [], None)
+    best.progress = report.points
+    best.wall_seconds = time.monotonic() - began
+    return best
 
-    def report(_elapsed: float, objective: int) -> None:
-        if progress and objective >= progress[-1][1]:
-            return
-        progress.append((time.monotonic() - began, objective))
-        if on_progress is not None:
-            on_progress(*progress[-1])
 
-    for n, strategy in enumerate(strategies):
+def _lane(
+    problem: Problem,
+    feasibility: Feasibility,
+    model: _routing.Model | None,
+    search_params: _routing.SearchParams,
+    searches: tuple[PortfolioSearch, ...],
+    stop: Stop | None,
+    on_progress: Progress | None,
+) -> _routing.RawSolution:
+    """The searches one after another, each on a model of its own; the cheapest result."""
+    began = time.monotonic()
+    best: _routing.RawSolution | None = None
+    for n, search in enumerate(searches):
         if n and stop is not None and stop():
             break
-        current = model if n == 0 else _routing.build(problem, feasibility)
-        # the last search gets what the others left, so the whole run keeps to the budget
+        current = model if n == 0 and model is not None else _routing.build(problem, feasibility)
+        # an equal share of what is left, so the lane keeps to the budget
         left = search_params.time_limit_seconds - (time.monotonic() - began)
-        seconds = share if n < len(strategies) - 1 else max(0.01, left)
-        raw = _routing.search(
-            current, replace(search_params, time_limit_seconds=seconds, first_solution=strategy), stop, report
+        seconds = max(0.01, left / (len(searches) - n))
+        lane_params = replace(
+            search_params,
+            time_limit_seconds=seconds,
+            first_solution=search.first_solution,
+            gls_lambda=search.gls_lambda,
         )
-        if best is None or _cheaper(raw, best[1]):
-            best = (current, raw)
+        raw = _routing.search(current, lane_params, stop, on_progress)
+        if best is None or _cheaper(raw, best):
+            best = raw
     assert best is not None
-    chosen_model, chosen = best
-    chosen.progress = progress
-    chosen.wall_seconds = time.monotonic() - began
-    return chosen_model, chosen
+    return best
+
+
+class _FallingCurve:
+    """Progress of several searches as one: (seconds since ``began``, objective), improvements only."""
+
+    def __init__(self, began: float, on_progress: Progress | None) -> None:
+        self.began = began
+        self.on_progress = on_progress
+        self.points: list[tuple[float, int]] = []
+
+    def __call__(self, _elapsed: float, objective: int) -> None:
+        if self.points and objective >= self.points[-1][1]:
+            return
+        self.points.append((time.monotonic() - self.began, objective))
+        if self.on_progress is not None:
+            self.on_progress(*self.points[-1])
 
 
 def _cheaper(raw: _routing.RawSolution, than: _routing.RawSolution) -> bool:

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import concurrent.futures
 import multiprocessing
+import os
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.managers import SyncManager
 from typing import Any
 
@@ -94,8 +95,12 @@ class SolveHandle:
 
 
 class SolverPool:
-    def __init__(self, workers: int = 1) -> None:
+    """``workers`` solves at a time; each searches in ``search_processes`` processes (0: one per CPU;
+    ``scheduling.parallel`` forks them from the pool's worker, which runs a single thread)."""
+
+    def __init__(self, workers: int = 1, search_processes: int = 1) -> None:
         self.workers = max(1, workers)
+        self.search_processes = search_processes if search_processes > 0 else (os.cpu_count() or 1)
         self._lock = threading.Lock()
         self._executor: concurrent.futures.ProcessPoolExecutor | None = None
         self._manager: SyncManager | None = None
@@ -114,6 +119,7 @@ class SolverPool:
         executor, manager = self._started()
         cancel = manager.Event()
         messages = manager.Queue()
+        params = replace(params, workers=self.search_processes)
         future = executor.submit(solve_job, problem, params, cancel, messages)
         return SolveHandle(future, cancel, messages)
 

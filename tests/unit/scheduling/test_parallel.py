@@ -1,0 +1,107 @@
+"""Searching side by side in forked processes: the portfolio's lanes and the decomposition's parts."""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+
+import pytest
+
+from scheduling import parallel
+from scheduling.checker import check_plan
+from scheduling.solver import SolveParams, solve
+
+from .builders import engineer, problem, task
+
+needs_fork = pytest.mark.skipif(parallel.usable(2) < 2, reason="needs fork and two CPUs")
+
+
+def _square(value: int):
+    def job(_stop, progress):
+        progress(0.0, value)
+        return os.getpid(), value * value
+
+    return job
+
+
+def _scattered(n: int, vans: int, seed: int = 5):
+    rng = random.Random(seed)
+    tasks = [task(f"t{i}", rng.randint(-3000, 3000), rng.randint(-3000, 3000), duration=900) for i in range(n)]
+    return problem([engineer(f"e{k}") for k in range(vans)], tasks)
+
+
+@needs_fork
+def test_jobs_run_in_other_processes_and_answer_in_order_with_their_progress():
+    seen: list[tuple[float, int]] = []
+    results = parallel.run([_square(3), _square(4)], None, lambda s, o: seen.append((s, o)))
+    assert [value for _, value in results] == [9, 16]
+    pids = {pid for pid, _ in results}
+    assert os.getpid() not in pids and len(pids) == 2
+    assert sorted(o for _, o in seen) == [3, 4]
+
+
+@needs_fork
+def test_a_failing_job_is_raised_in_the_caller():
+    def broken(_stop, _progress):
+        raise ValueError("no such node")
+
+    with pytest.raises(RuntimeError, match="no such node"):
+        parallel.run([broken, _square(2)], None, None)
+
+
+@needs_fork
+def test_the_callers_stop_reaches_the_children():
+    def wait_for_stop(stop, _progress):
+        deadline = time.monotonic() + 20
+        while not stop() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return stop()
+
+    asked = time.monotonic() + 0.3
+    began = time.monotonic()
+    results = parallel.run([wait_for_stop, wait_for_stop], lambda: time.monotonic() > asked, None)
+    assert results == [True, True]
+    assert time.monotonic() - began < 5
+
+
+def test_one_process_where_forking_is_unsafe():
+    assert parallel.usable(1) == 1
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert parallel.usable(4) == 1  # a second thread: a fork would copy it mid-flight
+    finally:
+        release.set()
+        other.join()
+
+
+@needs_fork
+def test_the_portfolio_searches_its_strategies_side_by_side_within_the_time_limit():
+    p = _scattered(30, 4)
+    seen: list[tuple[float, int]] = []
+    began = time.monotonic()
+    plan = solve(p, SolveParams(time_limit_seconds=2, workers=2), on_progress=lambda s, o: seen.append((s, o)))
+    took = time.monotonic() - began
+    assert check_plan(p, plan) == []
+    assert plan.unassigned == ()
+    # both strategies had the whole two seconds, at once: not four seconds one after the other
+    assert took < 3.5
+    objectives = [o for _, o in seen]
+    assert objectives == sorted(objectives, reverse=True) and len(set(objectives)) == len(objectives)
+    assert plan.stats.objective == objectives[-1]
+
+
+@needs_fork
+def test_the_decomposition_improves_parts_side_by_side_and_keeps_every_task():
+    p = _scattered(80, 10)
+    params = SolveParams(time_limit_seconds=4, large_from=10, part_size=15, part_seconds=0.5, workers=2)
+    seen: list[int] = []
+    plan = solve(p, params, on_progress=lambda _t, objective: seen.append(objective))
+    assert check_plan(p, plan) == []
+    assert plan.unassigned == ()
+    assert seen == sorted(seen, reverse=True)
+    # the reported objective is the plan's real travel cost (min_travel: 3/s + 1/m)
+    assert plan.stats.objective == 3 * plan.kpis.travel_seconds + plan.kpis.travel_metres
