@@ -44,7 +44,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.sessions = create_session_factory(engine)
         app.state.read_sessions = create_session_factory(read_only(engine))
         # dispatch runs solve in a process pool owned by the app (started on first use)
-        app.state.dispatcher = Dispatcher(app.state.sessions, SolverPool(current.dispatch_workers, current.dispatch_search_processes))
+        app.state.dispatcher = Dispatcher(
+            app.state.sessions, SolverPool(current.dispatch_workers, current.dispatch_search_processes)
+        )
         await app.state.dispatcher.fail_stale()  # runs left live by a process that died
         try:
             yield
