@@ -62,7 +62,7 @@ def improve(
         jobs: list[parallel.Job[_Part | None]] = [
             partial(_solve_part, problem, [by_vehicle[i] for i in group], routes, budget) for group in groups
         ]
-        results = _solve_side_by_side(jobs, stop)
+        results = parallel.run(jobs, stop, None)
         for group, better in zip(groups, results, strict=True):
             if better is None:
                 continue
@@ -80,13 +80,6 @@ def improve(
     return _routing.RawSolution(raw.status, objective, time.monotonic() - began, progress, ordered)
 
 
-def _solve_side_by_side(jobs: list[parallel.Job[_Part | None]], stop: Callable[[], bool] | None) -> list[_Part | None]:
-    if len(jobs) == 1:  # no process to fork
-        return [jobs[0](stop or _never, _ignore)]
-    results = parallel.run(jobs, stop, None)
-    return results
-
-
 def _part_for(routes: dict[int, _routing.RawRoute], part_size: int, part_seconds: float) -> tuple[int, float]:
     """At least ``PART_ROUTES`` routes' worth of tasks per part, with time in proportion.
 
@@ -96,14 +89,6 @@ def _part_for(routes: dict[int, _routing.RawRoute], part_size: int, part_seconds
     per_route = sum(len(r.stops) for r in routes.values()) / max(1, len(routes))
     size = max(part_size, round(PART_ROUTES * per_route))
     return size, part_seconds * size / part_size
-
-
-def _never() -> bool:
-    return False
-
-
-def _ignore(_seconds: float, _objective: int) -> None:
-    return None
 
 
 def _disjoint_groups(

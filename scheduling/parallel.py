@@ -40,7 +40,10 @@ def usable(workers: int) -> int:
 
 
 def run(jobs: Sequence[Job[T]], stop: Stop | None, on_progress: Progress | None) -> list[T | None]:
-    """Run each job in a forked child; results in job order (None where a child failed)."""
+    """Run each job in a forked child; results in job order (None where a child failed).
+    A lone job runs here, in this process: there is nothing to run beside it."""
+    if len(jobs) == 1:
+        return [jobs[0](stop or _never, on_progress or _ignore)]
     context = multiprocessing.get_context("fork")
     cancel = context.Event()
     children: list[tuple[Any, multiprocessing.connection.Connection]] = []
@@ -51,27 +54,24 @@ def run(jobs: Sequence[Job[T]], stop: Stop | None, on_progress: Progress | None)
         send.close()  # the parent keeps only the reading end: EOF once the child is gone
         children.append((child, receive))
     results: list[T | None] = [None] * len(jobs)
-    open_ends = {id(conn): n for n, (_, conn) in enumerate(children)}
+    open_ends = {conn: n for n, (_, conn) in enumerate(children)}
     try:
         while open_ends:
             if stop is not None and not cancel.is_set() and stop():
                 cancel.set()
-            readers = [children[n][1] for n in open_ends.values()]
-            for conn in multiprocessing.connection.wait(readers, timeout=POLL_SECONDS):
+            for conn in multiprocessing.connection.wait(list(open_ends), timeout=POLL_SECONDS):
                 assert isinstance(conn, multiprocessing.connection.Connection)
-                n = open_ends[id(conn)]
                 try:
                     kind, *payload = conn.recv()
                 except EOFError:  # the child died without a result
-                    del open_ends[id(conn)]
+                    del open_ends[conn]
                     continue
                 if kind == "progress" and on_progress is not None:
                     on_progress(*payload)
                 elif kind == "done":
-                    results[n] = payload[0]
-                    del open_ends[id(conn)]
+                    results[open_ends.pop(conn)] = payload[0]
                 elif kind == "error":
-                    del open_ends[id(conn)]
+                    del open_ends[conn]
                     raise RuntimeError(f"search process failed:\n{payload[0]}")
     finally:
         cancel.set()
@@ -82,6 +82,14 @@ def run(jobs: Sequence[Job[T]], stop: Stop | None, on_progress: Progress | None)
                 child.join()
             conn.close()
     return results
+
+
+def _never() -> bool:
+    return False
+
+
+def _ignore(_seconds: float, _objective: int) -> None:
+    return None
 
 
 def _child(job: Job[Any], cancel: Any, send: multiprocessing.connection.Connection) -> None:

@@ -141,12 +141,12 @@ def _portfolio(
     began = time.monotonic()
     report = _FallingCurve(began, on_progress)
     lanes = [searches[n::workers] for n in range(min(workers, len(searches)))]
-    results: list[_routing.RawSolution | None]
-    if len(lanes) == 1:
-        results = [_lane(problem, feasibility, model, search_params, lanes[0], stop, report)]
-    else:
-        jobs = [partial(_lane, problem, feasibility, None, search_params, lane) for lane in lanes]
-        results = parallel.run(jobs, stop, report)
+    # the first lane reuses the model built already (a forked child searches its own copy of it)
+    jobs = [
+        partial(_lane, problem, feasibility, model if n == 0 else None, search_params, lane)
+        for n, lane in enumerate(lanes)
+    ]
+    results = parallel.run(jobs, stop, report)
     best: _routing.RawSolution | None = None
     for raw in results:
         if raw is not None and (best is None or _cheaper(raw, best)):
