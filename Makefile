@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYSDEPS_STAMP := $(VENV)/.system-deps
 
-.PHONY: run test install system-deps migrate demo-data lint typecheck bench clean
+.PHONY: run test install system-deps solver-cache migrate demo-data lint typecheck bench clean
 
 $(SYSDEPS_STAMP):
 	PYTHON=$(PYTHON) scripts/install-system-deps.sh
@@ -21,9 +21,14 @@ $(STAMP): pyproject.toml | $(SYSDEPS_STAMP)
 
 install: $(STAMP)
 
+# Numba compiles the dispatch solver's ruin-and-recreate kernel once (about 10 s) and caches it on disk;
+# done here so that no timed solve or test pays for it
+solver-cache: install
+	$(BIN)/python -c "from scheduling import ruin_recreate; ruin_recreate.warm_up()"
+
 system-deps: $(SYSDEPS_STAMP)
 
-migrate: install
+migrate: solver-cache
 	$(BIN)/service-mgmt db upgrade
 
 demo-data: migrate
@@ -32,7 +37,7 @@ demo-data: migrate
 run: demo-data
 	$(BIN)/service-mgmt serve --print-logins
 
-test: install
+test: solver-cache
 	PYTHON=$(PYTHON) scripts/install-system-deps.sh --browser  # Chromium for tests/e2e (skips what is present)
 	scripts/test-all.sh
 

@@ -39,7 +39,7 @@ from bench._instances import (  # noqa: E402
     route_feasible,
     to_problem,
 )
-from scheduling import SolveParams, check_plan, solve  # noqa: E402
+from scheduling import SolveParams, check_plan, ruin_recreate, solve  # noqa: E402
 
 SOLVERS = ("project", "pyvrp", "ortools_default")
 CLASSES = ("C1", "C2", "R1", "R2", "RC1", "RC2")
@@ -302,6 +302,9 @@ def main(argv: list[str] | None = None) -> int:
     if not files:
         parser.error("no instance files found")
     bks = load_bks(files, args.bks)
+    # Numba compiles the ruin-and-recreate kernel on first use (about 10 s, then cached on disk): not a
+    # cost of any one instance's solve
+    ruin_recreate.warm_up()
     rows: list[dict[str, Any]] = []
     for path in files:
         instance = read(path)

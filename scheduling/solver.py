@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 
-from scheduling import _routing, decompose, parallel
+from scheduling import _routing, decompose, parallel, ruin_recreate
 from scheduling.eligibility import stable_engineer, stable_start
 from scheduling.feasibility import Feasibility, check
 from scheduling.plan import CostBreakdown, Kpis, Plan, Reason, Route, SolverStats, Unassigned, Visit
@@ -66,6 +66,11 @@ class SolveParams:
     # each with the whole time limit, and the decomposition solves that many parts at once. 1: all in
     # this process, one after another.
     workers: int = 1
+    # Where the objective is plain travel cost (``ruin_recreate.applies``): the share of the time limit
+    # that goes to ruin and recreate after OR-Tools' search (each portfolio lane improves its own
+    # result, with a seed of its own). 0: OR-Tools alone.
+    ruin_recreate_share: float = 0.8
+    ruin_recreate_params: ruin_recreate.RuinRecreateParams = field(default_factory=ruin_recreate.RuinRecreateParams)
 
 
 def solve(
@@ -80,27 +85,48 @@ def solve(
         return _plan(problem, feasibility, None, [], SolverStats(status="nothing_to_solve"))
     model = _routing.build(problem, feasibility)
     large = len(feasibility.eligible) >= params.large_from
-    by_parts = large and decompose.decomposable(problem)
+    improver = _improver(problem, model, params)
+    # where ruin and recreate applies it replaces the decomposition of large problems: it works on
+    # neighbouring routes by itself and is not bound to a partition
+    by_parts = large and improver is None and decompose.decomposable(problem)
     began = time.monotonic()
     # a warm start from the previous plan, when there is one; not for the decomposed search, whose
     # first solution must place every task (it stops there and only improves routes afterwards)
     initial = None if by_parts else _previous_routes(problem, feasibility)
     first_solution = _first_solution(problem, feasibility, params)
     search_params = _routing.SearchParams(
-        time_limit_seconds=params.time_limit_seconds,
+        time_limit_seconds=params.time_limit_seconds * (1 - improver.share if improver else 1),
         first_solution=first_solution,
         metaheuristic=params.metaheuristic,
         log_search=params.log_search,
         neighbors_ratio=params.neighbors_ratio if large else 1.0,
-        stop_at_first_solution=by_parts,
+        # a large problem's local search is slow to pay off: the rest of the time goes to the parts
+        # or to ruin and recreate
+        stop_at_first_solution=large and (by_parts or improver is not None),
     )
+    workers = parallel.usable(params.workers)
     # the portfolio only where one penalty fits all (mixed priorities keep their P1-first start) and
     # there is no previous plan to warm-start from
     if not large and initial is None and first_solution == params.first_solution and len(params.portfolio) > 1:
-        workers = parallel.usable(params.workers)
-        raw = _portfolio(problem, feasibility, model, search_params, params.portfolio, workers, stop, on_progress)
+        raw = _portfolio(
+            problem,
+            feasibility,
+            model,
+            search_params,
+            params.portfolio,
+            workers,
+            improver,
+            params.time_limit_seconds,
+            stop,
+            on_progress,
+        )
     else:
         raw = _routing.search(model, search_params, stop, on_progress, initial)
+        if improver is not None:
+            left = params.time_limit_seconds - (time.monotonic() - began)
+            raw = _improve_side_by_side(
+                problem, feasibility, model, raw, improver, left, workers, began, stop, on_progress
+            )
     if by_parts:
         raw = decompose.improve(
             problem,
@@ -121,6 +147,70 @@ def solve(
     return _plan(problem, feasibility, model, raw.routes or [], stats)
 
 
+@dataclass(frozen=True, slots=True)
+class _Improver:
+    """Ruin and recreate after OR-Tools for ``share`` of the time limit."""
+
+    share: float
+    seed: int
+    params: ruin_recreate.RuinRecreateParams
+
+    def run(
+        self,
+        problem: Problem,
+        feasibility: Feasibility,
+        model: _routing.Model,
+        raw: _routing.RawSolution,
+        seconds: float,
+        lane: int,
+        stop: Stop | None,
+        on_progress: Progress | None,
+    ) -> _routing.RawSolution:
+        if stop is not None and stop():
+            return raw
+        return ruin_recreate.improve(
+            problem,
+            feasibility,
+            model,
+            raw,
+            seconds,
+            seed=self.seed + lane,
+            stop=stop,
+            on_progress=on_progress,
+            params=self.params,
+        )
+
+
+def _improve_side_by_side(
+    problem: Problem,
+    feasibility: Feasibility,
+    model: _routing.Model,
+    raw: _routing.RawSolution,
+    improver: _Improver,
+    seconds: float,
+    workers: int,
+    began: float,
+    stop: Stop | None,
+    on_progress: Progress | None,
+) -> _routing.RawSolution:
+    """Ruin and recreate from ``raw`` in ``workers`` processes, each with a seed of its own; the cheapest."""
+    report = _FallingCurve(began, on_progress)
+    jobs = [partial(improver.run, problem, feasibility, model, raw, seconds, lane) for lane in range(workers)]
+    best = raw
+    for result in parallel.run(jobs, stop, report):
+        if result is not None and _cheaper(result, best):
+            best = result
+    return best
+
+
+def _improver(problem: Problem, model: _routing.Model, params: SolveParams) -> _Improver | None:
+    if params.ruin_recreate_share <= 0 or not ruin_recreate.applies(problem, model):
+        return None
+    ruin_recreate.warm_up()  # compiled (or loaded) before the clock starts
+    # OR-Tools keeps some time of its own: ruin and recreate needs a plan to start from
+    return _Improver(min(0.95, params.ruin_recreate_share), params.seed, params.ruin_recreate_params)
+
+
 def _portfolio(
     problem: Problem,
     feasibility: Feasibility,
@@ -128,13 +218,16 @@ def _portfolio(
     search_params: _routing.SearchParams,
     searches: tuple[PortfolioSearch, ...],
     workers: int,
+    improver: _Improver | None,
+    total_seconds: float,
     stop: Stop | None,
     on_progress: Progress | None,
 ) -> _routing.RawSolution:
     """Every search of the portfolio; the cheapest wins.
 
     The searches are dealt round-robin to ``workers`` lanes that run side by side (forked
-    processes); within a lane each search gets an equal share of the time limit. Progress is
+    processes); within a lane each search gets an equal share of the time limit, and ``improver``
+    (when given) then improves the lane's best for the rest of its time. Progress is
     reported as one run: seconds since the portfolio began, and only improvements on the best
     objective so far (the caller sees one falling curve). The routes fit ``model``: every model
     built from the same problem and feasibility has the same vehicles and nodes."""
@@ -143,7 +236,7 @@ def _portfolio(
     lanes = [searches[n::workers] for n in range(min(workers, len(searches)))]
     # the first lane reuses the model built already (a forked child searches its own copy of it)
     jobs = [
-        partial(_lane, problem, feasibility, model if n == 0 else None, search_params, lane)
+        partial(_lane, problem, feasibility, model if n == 0 else None, search_params, lane, improver, n, total_seconds)
         for n, lane in enumerate(lanes)
     ]
     results = parallel.run(jobs, stop, report)
@@ -164,12 +257,17 @@ def _lane(
     model: _routing.Model | None,
     search_params: _routing.SearchParams,
     searches: tuple[PortfolioSearch, ...],
+    improver: _Improver | None,
+    lane_number: int,
+    total_seconds: float,
     stop: Stop | None,
     on_progress: Progress | None,
 ) -> _routing.RawSolution:
-    """The searches one after another, each on a model of its own; the cheapest result."""
+    """The searches one after another, each on a model of its own; the cheapest result, improved by
+    ``improver`` until ``total_seconds`` have passed."""
     began = time.monotonic()
     best: _routing.RawSolution | None = None
+    best_model = model
     for n, search in enumerate(searches):
         if n and stop is not None and stop():
             break
@@ -185,9 +283,12 @@ def _lane(
         )
         raw = _routing.search(current, lane_params, stop, on_progress)
         if best is None or _cheaper(raw, best):
-            best = raw
-    assert best is not None
-    return best
+            best, best_model = raw, current
+    assert best is not None and best_model is not None
+    if improver is None:
+        return best
+    left = total_seconds - (time.monotonic() - began)
+    return improver.run(problem, feasibility, best_model, best, left, lane_number, stop, on_progress)
 
 
 class _FallingCurve:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from multiprocessing.managers import SyncManager
 from typing import Any
 
-from scheduling import Explanation, Plan, Problem, SolveParams, Violation, check_plan, explain, solve
+from scheduling import Explanation, Plan, Problem, SolveParams, Violation, check_plan, explain, ruin_recreate, solve
 
 STOP_CHECK_SECONDS = 0.05
 
@@ -112,7 +112,10 @@ class SolverPool:
                 context = multiprocessing.get_context("spawn")
                 manager = context.Manager()
                 self._manager = manager
-                self._executor = concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=context)
+                # each worker loads the compiled ruin-and-recreate kernel as it starts, not in its first solve
+                self._executor = concurrent.futures.ProcessPoolExecutor(
+                    self.workers, mp_context=context, initializer=ruin_recreate.warm_up
+                )
             return self._executor, self._manager
 
     def submit(self, problem: Problem, params: SolveParams) -> SolveHandle:

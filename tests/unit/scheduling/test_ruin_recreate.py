@@ -1,0 +1,157 @@
+"""Ruin and recreate after OR-Tools: where it applies, and that what it returns is a valid, cheaper plan."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bench._instances import read, to_problem
+from scheduling import _routing, ruin_recreate
+from scheduling.checker import check_plan
+from scheduling.feasibility import check
+from scheduling.plan import Plan, SolverStats
+from scheduling.policy import Priority, balanced, min_travel
+from scheduling.problem import LunchBreak, Pin, Problem
+from scheduling.solver import SolveParams, _plan, solve
+
+from .builders import H, engineer, problem, task
+
+SOLOMON = Path(__file__).parents[4] / "shared" / "bench" / "solomon" / "instances"
+
+
+def _model(p: Problem) -> _routing.Model:
+    return _routing.build(p, check(p))
+
+
+def _plain() -> Problem:
+    return problem([engineer("a"), engineer("b", 5000)], [task("t1", 100), task("t2", 4000)])
+
+
+def test_a_travel_only_problem_qualifies():
+    p = _plain()
+    assert ruin_recreate.applies(p, _model(p))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "lunch",
+        "crew",
+        "dependency",
+        "pin",
+        "soft deadline",
+        "paid overtime",
+        "workload balance",
+        "previous plan",
+    ],
+)
+def test_rules_the_kernel_does_not_know_keep_it_out(change: str):
+    p = _plain()
+    first = p.tasks[0]
+    if change == "lunch":
+        p = replace(p, engineers=(replace(p.engineers[0], lunch=LunchBreak(1800, 12 * H, 14 * H)), p.engineers[1]))
+    elif change == "crew":
+        p = replace(p, tasks=(replace(first, crew_size=2), *p.tasks[1:]))
+    elif change == "dependency":
+        p = replace(p, tasks=(first, replace(p.tasks[1], after=("t1",))))
+    elif change == "pin":
+        p = replace(p, tasks=(replace(first, pin=Pin(engineer_id="a")), *p.tasks[1:]))
+    elif change == "soft deadline":
+        p = replace(p, tasks=(replace(first, sla_deadline=12 * H), *p.tasks[1:]))
+    elif change == "paid overtime":
+        p = replace(p, engineers=(replace(p.engineers[0], overtime_max=H), p.engineers[1]))
+    elif change == "workload balance":
+        p = replace(p, policy=replace(balanced(), territory_mismatch=0))
+    elif change == "previous plan":
+        from scheduling.problem import Previous
+
+        p = replace(p, tasks=(replace(first, previous=Previous("a", 9 * H)), *p.tasks[1:]))
+    assert not ruin_recreate.applies(p, _model(p))
+
+
+def _random_problem(seed: int) -> Problem:
+    """Three engineers over two days, skills, vans, one or two windows per task, mixed priorities."""
+    rng = random.Random(seed)
+    engineers = [
+        engineer("a", 0, skills={"gas": 1}, days=(0, 1), capacity=6),
+        engineer("b", 20_000, days=(0, 1), capacity=8),
+        engineer("c", 10_000, skills={"gas": 1}, days=(1,)),
+    ]
+    tasks = []
+    for n in range(30):
+        day = rng.randrange(2) * 86_400
+        opens = day + rng.randrange(8 * H, 15 * H)
+        windows = [(opens, opens + rng.choice((1800, 2 * H, 4 * H)))]
+        if rng.random() < 0.4:
+            later = windows[0][1] + rng.randrange(H, 3 * H)
+            windows.append((later, later + H))
+        tasks.append(
+            task(
+                f"t{n}",
+                rng.uniform(0, 30_000),
+                rng.uniform(-5000, 5000),
+                duration=rng.choice((900, 1800, 3600)),
+                skills={"gas": 1} if rng.random() < 0.3 else None,
+                windows=tuple(windows),
+                priority=rng.choice(list(Priority)),
+                demand=rng.randrange(0, 3),
+            )
+        )
+    return problem(engineers, tasks, policy=min_travel(), days=2)
+
+
+def _improved(p: Problem, search_seconds: float, improve_seconds: float) -> tuple[int, _routing.RawSolution, Plan]:
+    feasibility = check(p)
+    model = _routing.build(p, feasibility)
+    params = _routing.SearchParams(search_seconds, "LOCAL_CHEAPEST_INSERTION", "GUIDED_LOCAL_SEARCH")
+    raw = _routing.search(model, params, None, None)
+    out = ruin_recreate.improve(p, feasibility, model, raw, improve_seconds, seed=1)
+    return raw.objective, out, _plan(p, feasibility, model, out.routes or [], SolverStats(status="test"))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_improved_plans_keep_every_rule_and_cost_what_they_claim(seed: int):
+    p = _random_problem(seed)
+    before, out, plan = _improved(p, 0.2, 0.4)
+    assert check_plan(p, plan) == []
+    assert out.objective <= before
+    # the objective is the plan's travel cost plus the penalty of every task left out
+    penalties = _routing.unassigned_penalties(p, [t for t in p.tasks if t.id in check(p).eligible])
+    travel = sum(v.cost.travel for r in plan.routes for v in r.visits)
+    travel += sum(p.policy.travel_per_second * r.return_travel_seconds for r in plan.routes)
+    travel += sum(p.policy.travel_per_metre * r.return_travel_metres for r in plan.routes)
+    left_out = sum(penalties[u.task_id] for u in plan.unassigned if u.task_id in penalties)
+    assert out.objective == travel + left_out
+
+
+def test_it_shortens_what_guided_local_search_settled_on():
+    p = to_problem(read(SOLOMON / "RC103.txt"))
+    before, out, plan = _improved(p, 1.0, 2.0)
+    assert check_plan(p, plan) == [] and not plan.unassigned
+    assert out.objective < before
+    assert out.progress[-1][1] == out.objective  # the improvements are reported as progress
+
+
+def test_a_stop_request_ends_it_at_once():
+    p = _random_problem(1)
+    feasibility = check(p)
+    model = _routing.build(p, feasibility)
+    raw = _routing.search(model, _routing.SearchParams(0.2, "SAVINGS", "GUIDED_LOCAL_SEARCH"), None, None)
+    out = ruin_recreate.improve(p, feasibility, model, raw, 30.0, stop=lambda: True)
+    assert out is raw
+
+
+def test_solve_keeps_to_its_time_limit_with_ruin_and_recreate():
+    p = _random_problem(2)
+    plan = solve(p, SolveParams(time_limit_seconds=1.0))
+    assert check_plan(p, plan) == []
+    assert plan.stats.wall_seconds <= 1.5
+
+
+def test_a_share_of_zero_leaves_or_tools_alone():
+    p = _random_problem(3)
+    plan = solve(p, SolveParams(time_limit_seconds=0.5, ruin_recreate_share=0))
+    assert check_plan(p, plan) == []
