@@ -3,25 +3,37 @@
 Slack Induction by String Removals (Christiaens & Vanden Berghe, Transportation Science 2020): each
 iteration removes a few strings of consecutive tasks from neighbouring routes, puts the tasks back one
 by one at their cheapest feasible place (skipping each place with a small "blink" probability), and
-keeps the result by simulated annealing. Compiled with Numba because one iteration evaluates about a
+keeps the result by simulated annealing. Compiled with Numba because one iteration prices about a
 thousand insertion places: in plain Python that is a few hundred iterations a second, compiled tens
 of thousands.
 
-Layout, all ``int64`` unless said otherwise:
+Entries of a route are task indices ``0 .. N-1``; a vehicle ``k`` whose engineer owes a lunch break
+holds the pseudo-task ``N + k`` as well: an entry with its own start window and duration taken in
+the gap between two visits, as the plan checker reads a lunch: it starts once the engineer is free and
+its window opens, and the next visit starts no earlier than the lunch's end and than the time to drive
+there plus the lunch (the drive may fill the wait for the window). It has no place of its own: the
+arc runs from the visit before it to the visit after it. Ruin never removes it.
 
-* the instance ``inst``: travel time and arc cost between locations, per task its location, service
-  duration, demand, penalty for leaving it out and start windows (CSR: ``win_first[c]`` up to
-  ``win_first[c + 1]`` in ``win_start``/``win_end``), per vehicle its start and end location,
-  departure from (``vopen``), latest return (``vclose``), capacity and class (vehicles alike in
-  everything share one, so that only one empty vehicle per class is tried), ``allowed`` (bool task ×
-  vehicle), neighbours of each task nearest first, whether any task has more than one window;
-* the state ``st``: routes (vehicle × position -> task), their lengths, per position the earliest
-  start and the latest start that keeps the rest of the route feasible, per route its load and cost,
-  per task its route (-1: left out) and position, the left-out tasks, the best routes seen, and
-  scratch space for undoing a rejected iteration.
+Layout, all ``int64`` unless said otherwise (tasks ``c``, pseudo-tasks included where sized N+K):
 
-Times are the earliest-start schedule: waiting is allowed and nothing in the objective depends on
-when a visit starts, so the earliest schedule is feasible whenever any schedule is.
+* the instance ``inst``: 0 travel time and 1 arc cost between locations; 2 location of each real task;
+  3 service duration, 4 demand, 5 penalty for leaving it out; start windows in CSR form (6
+  ``win_first[c]`` up to ``win_first[c + 1]`` in 7 ``win_start`` / 8 ``win_end``), 9 the last window's
+  end; 10 ``allowed`` (bool task × vehicle); per vehicle 11 start and 12 end location, 13 earliest
+  departure, 14 latest return (overtime allowance included), 15 capacity, 16 class (vehicles alike in
+  everything share one: only one empty vehicle per class is tried); 17 neighbours of each task nearest
+  first; 18 whether any task has several windows; 19 distance from the depot (recreate order); 20
+  lateness cost per second and 21 the latest start without lateness; 22 overtime cost per second and
+  23 the shift's end per vehicle; 24 territory surcharge task × vehicle; 25 ``[balance weight, fair
+  share of work]``; 26 whether any cost depends on time (lateness or overtime);
+* the state ``st``: 0 routes (vehicle × position -> entry), 1 their lengths, 2 earliest start and 3
+  latest start (that keeps the rest feasible) per position, 4 load, 5 cost per route, 6 route (-1:
+  left out) and 7 position of each entry, 8-9 the best routes seen, 10 current and best cost, 11 an
+  insertion stamp, 12-18 scratch space for undoing a rejected iteration, 19 vehicle classes tried,
+  20 real tasks per route, 21 return time per route, 22 work per route.
+
+Times are the earliest-start schedule: waiting is allowed and every time-dependent cost (lateness,
+overtime) only grows with later times, so that schedule is the cheapest of a sequence's feasible ones.
 """
 
 from __future__ import annotations
@@ -42,7 +54,7 @@ def seed_random(seed: int) -> None:
 
 @njit(cache=True)
 def _first_start(c: int, arrival: int, win_first: Any, win_start: Any, win_end: Any) -> int:
-    """The earliest start at or after ``arrival`` inside one of task ``c``'s windows (INF: none)."""
+    """The earliest start at or after ``arrival`` inside one of entry ``c``'s windows (INF: none)."""
     for w in range(win_first[c], win_first[c + 1]):
         if arrival <= win_end[w]:
             return int(max(arrival, win_start[w]))
@@ -50,93 +62,164 @@ def _first_start(c: int, arrival: int, win_first: Any, win_start: Any, win_end: 
 
 
 @njit(cache=True)
+def _late(inst: Any, c: int, start: int) -> int:
+    rate, on_time = inst[20], inst[21]
+    if rate[c] == 0 or start <= on_time[c]:
+        return 0
+    return int(rate[c] * (start - on_time[c]))
+
+
+@njit(cache=True)
+def _overtime(inst: Any, k: int, back: int) -> int:
+    rate, shift_end = inst[22], inst[23]
+    return int(rate[k] * max(0, back - shift_end[k]))
+
+
+@njit(cache=True)
+def _balance(inst: Any, work: int) -> int:
+    weight, fair = inst[25][0], inst[25][1]
+    return int(weight * max(0, work - fair)) if weight > 0 else 0
+
+
+@njit(cache=True)
 def recompute(inst: Any, st: Any, k: int) -> bool:
-    """Schedule, latest starts, load and cost of route ``k``; False when it breaks a rule."""
+    """Schedule, latest starts, load, work and cost of route ``k``; False when it breaks a rule."""
     tt, cc, loc, serv, dem = inst[0], inst[1], inst[2], inst[3], inst[4]
     win_first, win_start, win_end, hull_end = inst[6], inst[7], inst[8], inst[9]
     vstart, vend, vopen, vclose, vcap = inst[11], inst[12], inst[13], inst[14], inst[15]
+    terr = inst[24]
     routes, rlen, est, lst, load, rcost, where, pos = st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7]
+    rreal, rret, rwork = st[20], st[21], st[22]
+    n_real = loc.shape[0]
     n = rlen[k]
     ok = True
-    if n == 0:
-        load[k] = 0
-        rcost[k] = 0
-        return True
     here = vstart[k]
     t = vopen[k]
-    cost = 0
+    serv_lunch = 0
+    travel = 0
+    extra = 0
     ld = 0
+    work = 0
+    real = 0
+    free = -1  # when the engineer was free before the lunch just taken (-1: no lunch pending)
     for p in range(n):
         c = routes[k, p]
-        lc = loc[c]
-        arrival = t + tt[here, lc]
+        if c < n_real:
+            lc = loc[c]
+            arrival = t + tt[here, lc] if free < 0 else max(t, free + serv_lunch + tt[here, lc])
+            free = -1
+            travel += cc[here, lc]
+            extra += terr[c, k]
+            ld += dem[c]
+            work += serv[c]
+            real += 1
+            here = lc
+        else:
+            arrival = t
+            free = t
+            serv_lunch = serv[c]
         s = _first_start(c, arrival, win_first, win_start, win_end)
         if s == INF:
             ok = False
             s = arrival
         est[k, p] = s
+        extra += _late(inst, c, s)
         t = s + serv[c]
-        cost += cc[here, lc]
-        ld += dem[c]
-        here = lc
         where[c] = k
         pos[c] = p
-    cost += cc[here, vend[k]]
-    if t + tt[here, vend[k]] > vclose[k] or ld > vcap[k]:
+    travel += cc[here, vend[k]]
+    back = t + tt[here, vend[k]] if free < 0 else max(t, free + serv_lunch + tt[here, vend[k]])
+    if back > vclose[k] or ld > vcap[k]:
         ok = False
     latest = vclose[k]
     there = vend[k]
     for p in range(n - 1, -1, -1):
         c = routes[k, p]
-        lc = loc[c]
-        latest = min(hull_end[c], latest - tt[lc, there] - serv[c])
-        lst[k, p] = latest
-        there = lc
+        if c < n_real:
+            latest = min(hull_end[c], latest - tt[loc[c], there] - serv[c])
+            there = loc[c]
+            lst[k, p] = latest
+        else:
+            # the lunch ends by the next start; the visit before it ends by the lunch's latest start
+            # and early enough to drive on and still fit the lunch in
+            before = vstart[k] if p == 0 else loc[routes[k, p - 1]]
+            lst[k, p] = min(hull_end[c], latest - serv[c])
+            latest = min(lst[k, p], latest - tt[before, there] - serv[c])
+            there = before
     load[k] = ld
-    rcost[k] = cost
+    rreal[k] = real
+    rret[k] = back
+    rwork[k] = work
+    # an unused vehicle costs nothing, as in the routing model
+    rcost[k] = travel + extra + _overtime(inst, k, back) + _balance(inst, work) if real > 0 else 0
     return ok
 
 
 @njit(cache=True)
-def _fits(inst: Any, st: Any, k: int, p: int, c: int) -> bool:
-    """Whether task ``c`` can go before position ``p`` of route ``k`` (time windows and return)."""
+def _fits(inst: Any, st: Any, k: int, p: int, c: int) -> int:
+    """The time-dependent cost task ``c`` adds before position ``p`` of route ``k`` (its lateness and
+    the lateness and overtime it pushes onto the rest), or INF when a window or the return breaks."""
     tt, loc, serv = inst[0], inst[2], inst[3]
     win_first, win_start, win_end = inst[6], inst[7], inst[8]
     vstart, vend, vopen, vclose = inst[11], inst[12], inst[13], inst[14]
-    gapped = inst[18]
-    routes, rlen, est, lst = st[0], st[1], st[2], st[3]
+    gapped, timed = inst[18], inst[26]
+    routes, rlen, est, lst, rret = st[0], st[1], st[2], st[3], st[21]
+    n_real = loc.shape[0]
     n = rlen[k]
     lc = loc[c]
     if p == 0:
         here = vstart[k]
-        ready = vopen[k]
+        arrival = vopen[k] + tt[here, lc]
     else:
         before = routes[k, p - 1]
-        here = loc[before]
-        ready = est[k, p - 1] + serv[before]
-    s = _first_start(c, ready + tt[here, lc], win_first, win_start, win_end)
+        if before < n_real:
+            here = loc[before]
+            arrival = est[k, p - 1] + serv[before] + tt[here, lc]
+        else:  # right after a lunch: the drive may fill the wait for its window
+            here = vstart[k] if p == 1 else loc[routes[k, p - 2]]
+            free = vopen[k] if p == 1 else est[k, p - 2] + serv[routes[k, p - 2]]
+            arrival = max(est[k, p - 1] + serv[before], free + serv[before] + tt[here, lc])
+    s = _first_start(c, arrival, win_first, win_start, win_end)
     if s == INF:
-        return False
+        return INF
     t = s + serv[c]
-    if p == n:
-        return bool(t + tt[lc, vend[k]] <= vclose[k])
-    arrival = t + tt[lc, loc[routes[k, p]]]
-    if arrival > lst[k, p]:
-        return False
-    if not gapped:
-        return True
-    # several windows somewhere: the latest starts only bound the hull, so push the delay forward
-    # until a visit's start no longer changes
+    here = lc
+    if not gapped and not timed:
+        # one window per task and no time-dependent cost: the latest starts decide at once
+        if p == n:
+            return 0 if t + tt[lc, vend[k]] <= vclose[k] else INF
+        nxt = routes[k, p]
+        if nxt < n_real:
+            return 0 if t + tt[lc, loc[nxt]] <= lst[k, p] else INF
+    extra = _late(inst, c, s)
+    # push the delay forward until a visit's start no longer changes (a lunch's may stay while the
+    # time free before it moved, which still moves the visit after it)
+    free = -1
+    lunch = 0
     for q in range(p, n):
         cq = routes[k, q]
+        if cq < n_real:
+            arrival = t + tt[here, loc[cq]] if free < 0 else max(t, free + lunch + tt[here, loc[cq]])
+            free = -1
+            if arrival > lst[k, q]:
+                return INF
+        else:
+            arrival = t
+            free = t
+            lunch = serv[cq]
         sq = _first_start(cq, arrival, win_first, win_start, win_end)
         if sq == INF:
-            return False
-        if sq <= est[k, q]:
-            return True
-        there = vend[k] if q == n - 1 else loc[routes[k, q + 1]]
-        arrival = sq + serv[cq] + tt[loc[cq], there]
-    return bool(arrival <= vclose[k])
+            return INF
+        if cq < n_real and sq <= est[k, q]:
+            return extra
+        extra += _late(inst, cq, sq) - _late(inst, cq, est[k, q])
+        t = sq + serv[cq]
+        if cq < n_real:
+            here = loc[cq]
+    back = t + tt[here, vend[k]] if free < 0 else max(t, free + lunch + tt[here, vend[k]])
+    if back > vclose[k]:
+        return INF
+    return extra + _overtime(inst, k, back) - (_overtime(inst, k, rret[k]) if st[20][k] > 0 else 0)
 
 
 @njit(cache=True)
@@ -156,10 +239,10 @@ def _backup(st: Any, k: int) -> None:
 
 @njit(cache=True)
 def _remove_positions(
-    st: Any, k: int, first: int, count: int, keep_from: int, keep_count: int, out: Any, n_out: int
+    st: Any, n_real: int, k: int, first: int, count: int, keep_from: int, keep_count: int, out: Any, n_out: int
 ) -> int:
-    """Remove positions ``first``..``first + count - 1`` of route ``k`` except the ``keep_count`` from
-    ``keep_from``; the removed tasks are appended to ``out``. Returns the new length of ``out``."""
+    """Remove the tasks at positions ``first``..``first + count - 1`` of route ``k`` except the
+    ``keep_count`` from ``keep_from`` (a lunch always stays); append them to ``out``, return its length."""
     routes, rlen, where = st[0], st[1], st[6]
     n = rlen[k]
     w = first
@@ -167,7 +250,7 @@ def _remove_positions(
         c = routes[k, p]
         inside = first <= p < first + count
         kept = keep_from <= p < keep_from + keep_count
-        if inside and not kept:
+        if inside and not kept and c < n_real:
             out[n_out] = c
             n_out += 1
             where[c] = -1
@@ -182,20 +265,20 @@ def _remove_positions(
 def _ruin(inst: Any, st: Any, removed: Any, avg_remove: float, max_string: int) -> int:
     """SISR's ruin: strings around a random task and its nearest neighbours; returns how many tasks left."""
     neigh = inst[17]
-    rlen, where, pos = st[1], st[6], st[7]
+    n_real = inst[2].shape[0]
+    rlen, where, pos, rreal = st[1], st[6], st[7], st[20]
     ruined, token = st[18], st[17]
-    n_tasks = where.shape[0]
     routes_used = 0
     served = 0
     for k in range(rlen.shape[0]):
-        if rlen[k] > 0:
+        if rreal[k] > 0:
             routes_used += 1
-            served += rlen[k]
+            served += rreal[k]
     if served == 0:
         return 0
-    seed = np.random.randint(0, n_tasks)
+    seed = np.random.randint(0, n_real)
     while where[seed] < 0:
-        seed = np.random.randint(0, n_tasks)
+        seed = np.random.randint(0, n_real)
     ls_max = min(float(max_string), served / routes_used)
     ks_max = 4.0 * avg_remove / (1.0 + ls_max) - 1.0
     strings = int(np.random.random() * ks_max) + 1
@@ -212,13 +295,14 @@ def _ruin(inst: Any, st: Any, removed: Any, avg_remove: float, max_string: int) 
         done += 1
         _backup(st, k)
         n = rlen[k]
-        length = int(np.random.random() * min(ls_max, float(n))) + 1
+        length = int(np.random.random() * min(ls_max, float(rreal[k]))) + 1
+        length = min(length, n)
         at = pos[c]
         if length == n or np.random.random() < 0.5:
             lo = max(0, at - length + 1)
             hi = min(at, n - length)
             first = lo + int(np.random.random() * (hi - lo + 1))
-            n_removed = _remove_positions(st, k, first, length, 0, 0, removed, n_removed)
+            n_removed = _remove_positions(st, n_real, k, first, length, 0, 0, removed, n_removed)
         else:
             # split string: a longer string with a stretch of ``kept`` tasks left in its middle
             kept = 1
@@ -229,17 +313,19 @@ def _ruin(inst: Any, st: Any, removed: Any, avg_remove: float, max_string: int) 
             hi = min(at, n - span)
             first = lo + int(np.random.random() * (hi - lo + 1))
             keep_from = first + int(np.random.random() * (length + 1))
-            n_removed = _remove_positions(st, k, first, span, keep_from, kept, removed, n_removed)
+            n_removed = _remove_positions(st, n_real, k, first, span, keep_from, kept, removed, n_removed)
     return n_removed
 
 
 @njit(cache=True)
 def _insert(inst: Any, st: Any, c: int, blink: float, class_seen: Any, stamp: int) -> bool:
     """Put task ``c`` at its cheapest feasible place (each place skipped with probability ``blink``)."""
-    cc, loc, dem = inst[1], inst[2], inst[4]
+    cc, loc, serv, dem = inst[1], inst[2], inst[3], inst[4]
     allowed = inst[10]
     vstart, vend, vcap, vclass = inst[11], inst[12], inst[15], inst[16]
-    routes, rlen, load = st[0], st[1], st[4]
+    terr = inst[24]
+    routes, rlen, load, rreal, rwork = st[0], st[1], st[4], st[20], st[22]
+    n_real = loc.shape[0]
     lc = loc[c]
     best = INF
     best_k = -1
@@ -248,20 +334,29 @@ def _insert(inst: Any, st: Any, c: int, blink: float, class_seen: Any, stamp: in
         if not allowed[c, k] or load[k] + dem[c] > vcap[k]:
             continue
         n = rlen[k]
-        if n == 0:
+        used = rreal[k] > 0
+        if not used:
             if class_seen[vclass[k]] == stamp:
                 continue
             class_seen[vclass[k]] = stamp
+        fixed = terr[c, k] + _balance(inst, rwork[k] + serv[c]) - _balance(inst, rwork[k])
+        here = vstart[k]
         for p in range(n + 1):
-            here = vstart[k] if p == 0 else loc[routes[k, p - 1]]
-            there = vend[k] if p == n else loc[routes[k, p]]
-            delta = cc[here, lc] + cc[lc, there] - (cc[here, there] if n > 0 else 0)
+            if p > 0 and routes[k, p - 1] < n_real:
+                here = loc[routes[k, p - 1]]
+            # a lunch is no place: the arc saved runs to the first task after it
+            q = p
+            while q < n and routes[k, q] >= n_real:
+                q += 1
+            there = vend[k] if q == n else loc[routes[k, q]]
+            delta = fixed + cc[here, lc] + cc[lc, there] - (cc[here, there] if used else 0)
             if delta >= best:
                 continue
             if blink > 0.0 and np.random.random() < blink:
                 continue
-            if _fits(inst, st, k, p, c):
-                best = delta
+            extra = _fits(inst, st, k, p, c)
+            if extra < INF and delta + extra < best:
+                best = delta + extra
                 best_k = k
                 best_p = p
     if best_k < 0:
@@ -302,14 +397,15 @@ def _order(inst: Any, removed: Any, n_removed: int) -> None:
 @njit(cache=True)
 def total(inst: Any, st: Any) -> int:
     pen = inst[5]
+    n_real = inst[2].shape[0]
     rcost, where = st[5], st[6]
-    total = 0
+    out = 0
     for k in range(rcost.shape[0]):
-        total += rcost[k]
-    for c in range(where.shape[0]):
+        out += rcost[k]
+    for c in range(n_real):
         if where[c] < 0:
-            total += pen[c]
-    return total
+            out += pen[c]
+    return out
 
 
 @njit(cache=True)
@@ -341,6 +437,14 @@ def _keep_best(st: Any, cost: int) -> None:
 
 
 @njit(cache=True)
+def _listed(values: Any, n: int, c: int) -> bool:
+    for i in range(n):  # noqa: SIM110 (a plain loop compiles; a generator inside any() does not)
+        if values[i] == c:
+            return True
+    return False
+
+
+@njit(cache=True)
 def iterate(inst: Any, st: Any, iterations: int, t_from: float, t_to: float, params: Any) -> int:
     """``iterations`` ruin-and-recreate steps at temperatures falling from ``t_from`` to ``t_to``.
 
@@ -349,8 +453,8 @@ def iterate(inst: Any, st: Any, iterations: int, t_from: float, t_to: float, par
     avg_remove, max_string, blink = params[0], int(params[1]), params[2]
     where = st[6]
     costs, stamp, token, n_touched, class_seen = st[10], st[11], st[17], st[15], st[19]
-    n_tasks = where.shape[0]
-    removed = np.empty(n_tasks, dtype=np.int64)
+    n_real = inst[2].shape[0]
+    removed = np.empty(n_real, dtype=np.int64)
     improved = 0
     for it in range(iterations):
         temperature = t_from * (t_to / t_from) ** (it / iterations) if t_from > 0 else 0.0
@@ -362,7 +466,7 @@ def iterate(inst: Any, st: Any, iterations: int, t_from: float, t_to: float, par
             if not recompute(inst, st, st[14][i]):
                 feasible = False  # removal lengthened a route (travel times without the triangle inequality)
         if feasible:
-            for c in range(n_tasks):  # the tasks left out before get their chance again
+            for c in range(n_real):  # the tasks left out before get their chance again
                 if where[c] < 0 and not _listed(removed, n_removed, c):
                     removed[n_removed] = c
                     n_removed += 1
@@ -379,11 +483,3 @@ def iterate(inst: Any, st: Any, iterations: int, t_from: float, t_to: float, par
         else:
             _undo(inst, st)
     return improved
-
-
-@njit(cache=True)
-def _listed(values: Any, n: int, c: int) -> bool:
-    for i in range(n):  # noqa: SIM110 (a plain loop compiles; a generator inside any() does not)
-        if values[i] == c:
-            return True
-    return False

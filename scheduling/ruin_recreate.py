@@ -1,12 +1,12 @@
-"""Ruin and recreate after OR-Tools: SISR on the plain routing problems OR-Tools' local search stalls on.
+"""Ruin and recreate after OR-Tools: SISR where OR-Tools' local search stalls.
 
 Guided local search settles into one local optimum however long it runs (the benchmark history in
 ``docs/benchmarks.md``); removing strings of neighbouring tasks and putting them back at their cheapest
-places (``_sisr_kernel``) keeps finding shorter plans. The kernel knows time windows (several per task),
-shifts, van load, who may serve what and the penalty for leaving a task out, and nothing else, so it
-only runs where the objective is travel cost plus those penalties (``applies``): no lunch breaks,
-crews, dependencies, pins, previous plan, soft deadlines, paid overtime, span cost, workload balance or
-territory preference. Everything else keeps OR-Tools' plan as it is.
+places (``_sisr_kernel``) keeps finding cheaper plans. The kernel knows time windows (several per
+task), shifts, lunch breaks, van load, who may serve what, the penalty for leaving a task out, travel
+cost, soft SLA deadlines, paid overtime, territory preference and workload balance. It does not know
+crews, dependencies, pins, a previous plan's stability costs or an engineer's cost per hour of work
+(``applies``): with any of those, OR-Tools' plan stays as it is.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 from scheduling import _routing, _sisr_kernel
 from scheduling.eligibility import allowed_starts, stable_engineer, stable_start
 from scheduling.feasibility import Feasibility
-from scheduling.problem import Problem, Task
+from scheduling.problem import Problem, Task, TimeWindow
 
 Stop = Callable[[], bool]
 Progress = Callable[[float, int], None]
@@ -41,30 +41,17 @@ class RuinRecreateParams:
 
 
 def applies(problem: Problem, model: _routing.Model) -> bool:
-    """Whether the objective is travel cost plus penalties for tasks left out, under rules the kernel knows."""
-    policy = problem.policy
-    if model.lunches or policy.balance_per_second > 0:
+    """Whether every rule and cost in play is one the kernel knows."""
+    if any(engineer.cost_rate > 0 for engineer in problem.engineers):
         return False
-    for engineer in problem.engineers:
-        if engineer.cost_rate > 0 or (engineer.overtime_max > 0 and engineer.overtime_cost(policy) > 0):
-            return False
-    territories = policy.territory_mismatch > 0 and any(e.territory for e in problem.engineers)
-    for node in model.nodes:
-        task = node.task
-        if task is not None and not _plain(problem, task, territories):
-            return False
-    return True
+    return all(node.task is None or _known(problem, node.task) for node in model.nodes)
 
 
-def _plain(problem: Problem, task: Task, territories: bool) -> bool:
-    policy = problem.policy
-    soft_deadline = not policy.sla_hard and task.sla_deadline is not None and policy.lateness(task.priority) > 0
+def _known(problem: Problem, task: Task) -> bool:
     return not (
         task.crew_size > 1
         or task.after
         or task.pin is not None
-        or soft_deadline
-        or (territories and task.territory is not None)
         or stable_start(problem, task) is not None
         or stable_engineer(problem, task) is not None
     )
@@ -73,7 +60,7 @@ def _plain(problem: Problem, task: Task, territories: bool) -> bool:
 def warm_up() -> None:
     """Compile the kernel (or load it from Numba's cache) now rather than inside a timed search."""
     inst = _tiny_instance()
-    state = _state(inst, [[0, 1]], 2)
+    state = _state(inst, [[0, 1, 2]])
     _sisr_kernel.seed_random(0)
     _sisr_kernel.iterate(inst, state, 3, 1.0, 0.1, np.array([2.0, 2.0, 0.01]))
 
@@ -96,17 +83,16 @@ def improve(
         return raw
     began = time.monotonic()
     tasks = [problem.task(task_id) for task_id in model.task_indices]
-    index = {task.id: c for c, task in enumerate(tasks)}
     inst = _instance(problem, feasibility, model, tasks)
-    routes: list[list[int]] = [[] for _ in model.vehicles]
-    for route in raw.routes:
-        routes[route.vehicle.index] = [index[task.id] for task, _ in route.stops]
-    state = _state(inst, routes, len(tasks))
-    current = int(state[10][0])
-    served = sum(len(r) for r in routes)
-    used = sum(1 for r in routes if r)
-    mean_arc = current / max(1, served + used) if served else 1.0
-    hot, cold = params.start_temperature * mean_arc, max(1e-9, params.end_temperature * mean_arc)
+    state = _state(inst, _routes_of(model, tasks, raw))
+    if not _lunches_placed(inst, state, len(tasks)):
+        return raw
+    served = sum(1 for route in raw.routes for _ in route.stops)
+    used = len(raw.routes)
+    # temperatures in proportion to what a leg costs (penalties for tasks left out aside)
+    mean_leg = float(state[5].sum()) / max(1, served + used)
+    hot = max(1e-9, params.start_temperature * mean_leg)
+    cold = max(1e-9, min(hot, params.end_temperature * mean_leg))
     knobs = np.array([params.avg_remove, float(params.max_string), params.blink])
     _sisr_kernel.seed_random(seed)
     chunk = 50
@@ -140,89 +126,199 @@ def improve(
     )
 
 
+def _routes_of(model: _routing.Model, tasks: list[Task], raw: _routing.RawSolution) -> list[list[int]]:
+    """Entries per vehicle: task indices in order, and the lunch (``N + k``) where it was taken."""
+    index = {task.id: c for c, task in enumerate(tasks)}
+    routes: list[list[int]] = [[] for _ in model.vehicles]
+    lunch_at: dict[int, int | None] = {}
+    for route in raw.routes or []:
+        routes[route.vehicle.index] = [index[task.id] for task, _ in route.stops]
+        lunch_at[route.vehicle.index] = route.lunch_start
+    for k in model.lunches:
+        taken = lunch_at.get(k)
+        # after the visits that started before it (before them all when the vehicle stays home)
+        position = sum(1 for task, start in _stops(raw, k) if taken is not None and start < taken)
+        routes[k].insert(position, len(tasks) + k)
+    return routes
+
+
+def _lunches_placed(inst: tuple[Any, ...], state: tuple[Any, ...], n: int) -> bool:
+    """Make every route feasible on the kernel's reading of lunch (taken before driving on): a lunch
+    OR-Tools put after the return home moves to the first place where it fits. False if one cannot."""
+    routes, lengths = state[0], state[1]
+    for k in range(len(lengths)):
+        if _sisr_kernel.recompute(inst, state, k):
+            continue
+        entries = [int(c) for c in routes[k, : lengths[k]]]
+        tasks_only = [c for c in entries if c < n]
+        lunch = [c for c in entries if c >= n]
+        if not lunch:
+            return False
+        for position in range(len(tasks_only) + 1):
+            trial = [*tasks_only[:position], lunch[0], *tasks_only[position:]]
+            routes[k, : len(trial)] = trial
+            if _sisr_kernel.recompute(inst, state, k):
+                break
+        else:
+            return False
+    state[8][:] = routes
+    state[9][:] = lengths
+    state[10][:] = _sisr_kernel.total(inst, state)
+    return True
+
+
+def _stops(raw: _routing.RawSolution, k: int) -> list[tuple[Task, int]]:
+    return next((route.stops for route in raw.routes or [] if route.vehicle.index == k), [])
+
+
 def _instance(problem: Problem, feasibility: Feasibility, model: _routing.Model, tasks: list[Task]) -> tuple[Any, ...]:
+    """The kernel's instance tuple (layout in ``_sisr_kernel``): tasks ``0..N-1``, then one lunch
+    pseudo-task per vehicle."""
     policy = problem.policy
+    vehicles = model.vehicles
+    n, k_count = len(tasks), len(vehicles)
     seconds = np.asarray(model.travel.seconds, dtype=np.int64)
     metres = np.asarray(model.travel.metres, dtype=np.int64)
     cost = policy.travel_per_second * seconds + policy.travel_per_metre * metres
-    location = np.array([model.nodes[model.manager.IndexToNode(model.task_indices[t.id][0])].location for t in tasks])
-    location = location.astype(np.int64)
-    service = np.array([t.duration for t in tasks], dtype=np.int64)
-    demand = np.array([t.demand for t in tasks], dtype=np.int64)
-    penalties = _routing.unassigned_penalties(problem, tasks)
-    penalty = np.array([penalties[t.id] for t in tasks], dtype=np.int64)
-    win_first = [0]
-    win_start: list[int] = []
-    win_end: list[int] = []
-    for task in tasks:
-        for window in allowed_starts(task, problem.horizon_end, policy.sla_hard):
-            win_start.append(window.start)
-            win_end.append(window.end)
-        win_first.append(len(win_start))
-    hull_end = np.array([win_end[win_first[c + 1] - 1] for c in range(len(tasks))], dtype=np.int64)
-    gapped = any(win_first[c + 1] - win_first[c] > 1 for c in range(len(tasks)))
-    vehicles = model.vehicles
-    allowed = np.zeros((len(tasks), len(vehicles)), dtype=np.bool_)
-    for c, task in enumerate(tasks):
-        allowed[c, list(feasibility.eligible[task.id])] = True
-    node_location = [n.location for n in model.nodes]
     manager, routing = model.manager, model.routing
+    location = np.array(
+        [model.nodes[manager.IndexToNode(model.task_indices[t.id][0])].location for t in tasks], dtype=np.int64
+    )
+    node_location = [node.location for node in model.nodes]
     vstart = np.array([node_location[manager.IndexToNode(routing.Start(v.index))] for v in vehicles], dtype=np.int64)
     vend = np.array([node_location[manager.IndexToNode(routing.End(v.index))] for v in vehicles], dtype=np.int64)
+    lunches = _lunch_windows(model)
+    service = np.array([t.duration for t in tasks] + [lunches.get(k, (0, 0, 0))[2] for k in range(k_count)])
+    demand = np.array([t.demand for t in tasks] + [0] * k_count, dtype=np.int64)
+    penalties = _routing.unassigned_penalties(problem, tasks)
+    penalty = np.array([penalties[t.id] for t in tasks] + [0] * k_count, dtype=np.int64)
+    windows = [allowed_starts(t, problem.horizon_end, policy.sla_hard) for t in tasks]
+    windows += [[TimeWindow(*lunches.get(k, (0, 0, 0))[:2])] for k in range(k_count)]
+    win_first = np.cumsum([0] + [len(w) for w in windows]).astype(np.int64)
+    win_start = np.array([w.start for ws in windows for w in ws], dtype=np.int64)
+    win_end = np.array([w.end for ws in windows for w in ws], dtype=np.int64)
+    hull_end = np.array([ws[-1].end for ws in windows], dtype=np.int64)
+    allowed = np.zeros((n, k_count), dtype=np.bool_)
+    for c, task in enumerate(tasks):
+        allowed[c, list(feasibility.eligible[task.id])] = True
+    unlimited = int(demand.sum()) + 1
     vopen = np.array([v.shift.start for v in vehicles], dtype=np.int64)
     vclose = np.array([v.shift.end + v.engineer.overtime_max for v in vehicles], dtype=np.int64)
-    unlimited = int(demand.sum()) + 1
-    vcap = np.array(
-        [v.engineer.capacity if v.engineer.capacity is not None else unlimited for v in vehicles], dtype=np.int64
-    )
+    vcap = np.array([v.engineer.capacity if v.engineer.capacity is not None else unlimited for v in vehicles])
+    territory = _territory_surcharges(problem, model, tasks)
     classes: dict[tuple[Any, ...], int] = {}
     vclass = np.array(
         [
             classes.setdefault(
-                (vstart[k], vend[k], vopen[k], vclose[k], vcap[k], allowed[:, k].tobytes()), len(classes)
+                (
+                    vstart[k],
+                    vend[k],
+                    vopen[k],
+                    vclose[k],
+                    vcap[k],
+                    k in lunches,
+                    allowed[:, k].tobytes(),
+                    territory[:, k].tobytes(),
+                ),
+                len(classes),
             )
-            for k in range(len(vehicles))
+            for k in range(k_count)
         ],
         dtype=np.int64,
     )
     between = cost[np.ix_(location, location)]
     closeness = between + between.T
     np.fill_diagonal(closeness, np.iinfo(np.int64).max)
-    neighbours = np.argsort(closeness, axis=1, kind="stable")[:, : max(0, len(tasks) - 1)].astype(np.int64)
-    far = cost[vstart[0], location].astype(np.float64) if len(vehicles) else np.zeros(len(tasks))
+    neighbours = np.argsort(closeness, axis=1, kind="stable")[:, : max(0, n - 1)]
+    far = cost[vstart[0], location].astype(np.float64) if k_count else np.zeros(n)
+    late_rate, on_time = _lateness(problem, tasks)
+    late_rate += [0] * k_count
+    on_time += [0] * k_count
+    overtime_rate = np.array(
+        [v.engineer.overtime_cost(policy) if v.engineer.overtime_max > 0 else 0 for v in vehicles], dtype=np.int64
+    )
+    total_work = sum(t.duration for t in tasks)
+    balance = np.array([policy.balance_per_second, -(-total_work // max(1, k_count))], dtype=np.int64)
+    timed = any(late_rate) or bool(overtime_rate.any())
     return (
         seconds,
         cost,
         location,
-        service,
+        service.astype(np.int64),
         demand,
         penalty,
-        np.array(win_first, dtype=np.int64),
-        np.array(win_start, dtype=np.int64),
-        np.array(win_end, dtype=np.int64),
+        win_first,
+        win_start,
+        win_end,
         hull_end,
         allowed,
         vstart,
         vend,
         vopen,
         vclose,
-        vcap,
+        vcap.astype(np.int64),
         vclass,
-        np.ascontiguousarray(neighbours),
-        gapped,
-        far,
+        np.ascontiguousarray(neighbours, dtype=np.int64),
+        bool(any(len(w) > 1 for w in windows)),
+        np.ascontiguousarray(far, dtype=np.float64),
+        np.array(late_rate, dtype=np.int64),
+        np.array(on_time, dtype=np.int64),
+        overtime_rate,
+        np.array([v.shift.end for v in vehicles], dtype=np.int64),
+        territory,
+        balance,
+        bool(timed),
     )
 
 
-def _state(inst: tuple[Any, ...], routes: list[list[int]], n_tasks: int) -> tuple[Any, ...]:
-    """The kernel's state (see ``_sisr_kernel``) holding ``routes`` (task indices per vehicle)."""
+def _lunch_windows(model: _routing.Model) -> dict[int, tuple[int, int, int]]:
+    """Vehicle -> (earliest start, latest start, duration) of the lunch the routing model holds."""
+    out: dict[int, tuple[int, int, int]] = {}
+    for k, interval in model.lunches.items():
+        out[k] = (int(interval.StartMin()), int(interval.StartMax()), int(interval.DurationMin()))
+    return out
+
+
+def _lateness(problem: Problem, tasks: list[Task]) -> tuple[list[int], list[int]]:
+    """Per task: lateness cost per second and the latest start without lateness (soft deadlines only)."""
+    policy = problem.policy
+    rates: list[int] = []
+    on_time: list[int] = []
+    for task in tasks:
+        soft = not policy.sla_hard and task.sla_deadline is not None and policy.lateness(task.priority) > 0
+        rates.append(policy.lateness(task.priority) if soft else 0)
+        on_time.append(task.sla_deadline - task.duration if soft and task.sla_deadline is not None else 0)
+    return rates, on_time
+
+
+def _territory_surcharges(problem: Problem, model: _routing.Model, tasks: list[Task]) -> Any:
+    """Task × vehicle: the mismatch cost of serving the task outside the engineer's territory (as the
+    routing model charges it on the arc into the task)."""
+    policy = problem.policy
+    out = np.zeros((len(tasks), len(model.vehicles)), dtype=np.int64)
+    if policy.territory_mismatch <= 0 or not any(t.territory for t in tasks):
+        return out
+    for k, vehicle in enumerate(model.vehicles):
+        mine = vehicle.engineer.territory
+        if mine is None:
+            continue
+        for c, task in enumerate(tasks):
+            if task.territory is not None and task.territory != mine:
+                out[c, k] = policy.territory_mismatch
+    return out
+
+
+def _state(inst: tuple[Any, ...], routes: list[list[int]]) -> tuple[Any, ...]:
+    """The kernel's state (see ``_sisr_kernel``) holding ``routes`` (entries per vehicle)."""
+    n_entries = inst[3].shape[0]
     k_count = len(routes)
-    width = n_tasks + 1
+    width = n_entries + 1
     table = np.zeros((k_count, width), dtype=np.int64)
     lengths = np.zeros(k_count, dtype=np.int64)
     for k, route in enumerate(routes):
         table[k, : len(route)] = route
         lengths[k] = len(route)
+    per_vehicle = [np.zeros(k_count, dtype=np.int64) for _ in range(3)]
     state = (
         table,
         lengths,
@@ -230,8 +326,8 @@ def _state(inst: tuple[Any, ...], routes: list[list[int]], n_tasks: int) -> tupl
         np.zeros((k_count, width), dtype=np.int64),  # latest starts
         np.zeros(k_count, dtype=np.int64),  # load
         np.zeros(k_count, dtype=np.int64),  # cost
-        np.full(n_tasks, -1, dtype=np.int64),  # route of each task
-        np.zeros(n_tasks, dtype=np.int64),  # position of each task
+        np.full(n_entries, -1, dtype=np.int64),  # route of each entry
+        np.zeros(n_entries, dtype=np.int64),  # position of each entry
         table.copy(),  # best routes
         lengths.copy(),
         np.zeros(2, dtype=np.int64),  # current and best cost
@@ -244,11 +340,11 @@ def _state(inst: tuple[Any, ...], routes: list[list[int]], n_tasks: int) -> tupl
         np.zeros(1, dtype=np.int64),  # iteration token
         np.zeros(k_count, dtype=np.int64),  # ruined mark
         np.zeros(int(inst[16].max()) + 1 if k_count else 1, dtype=np.int64),  # vehicle classes tried
+        *per_vehicle,  # real tasks, return time, work
     )
     for k in range(k_count):
         _sisr_kernel.recompute(inst, state, k)
-    total = _sisr_kernel.total(inst, state)
-    state[10][:] = total
+    state[10][:] = _sisr_kernel.total(inst, state)
     return state
 
 
@@ -257,42 +353,48 @@ def _raw_routes(
 ) -> list[_routing.RawRoute]:
     """The best routes as OR-Tools would read them: starts on the earliest schedule, departure as late
     as that schedule allows (no waiting before the first visit)."""
-    travel, location = inst[0], inst[2]
-    vstart, vend = inst[11], inst[12]
+    travel, location, vstart = inst[0], inst[2], inst[11]
     best, best_len = state[8], state[9]
+    n = len(tasks)
     out: list[_routing.RawRoute] = []
     for vehicle in model.vehicles:
         k = vehicle.index
-        order = [int(c) for c in best[k, : best_len[k]]]
-        if not order:
+        entries = [int(c) for c in best[k, : best_len[k]]]
+        if not any(c < n for c in entries):
             continue
-        state[0][k, : len(order)] = order
-        state[1][k] = len(order)
+        state[0][k, : len(entries)] = entries
+        state[1][k] = len(entries)
         _sisr_kernel.recompute(inst, state, k)
-        starts = [int(s) for s in state[2][k, : len(order)]]
-        departure = starts[0] - int(travel[vstart[k], location[order[0]]])
-        last = order[-1]
-        return_at = starts[-1] + tasks[last].duration + int(travel[location[last], vend[k]])
-        stops = [(tasks[c], s) for c, s in zip(order, starts, strict=True)]
-        out.append(_routing.RawRoute(vehicle, departure, return_at, stops, None))
+        starts = [int(s) for s in state[2][k, : len(entries)]]
+        stops = [(tasks[c], s) for c, s in zip(entries, starts, strict=True) if c < n]
+        lunch_start = next((s for c, s in zip(entries, starts, strict=True) if c >= n), None)
+        first = next(c for c in entries if c < n)
+        leave = stops[0][1] - int(travel[vstart[k], location[first]])
+        if entries[0] >= n and lunch_start is not None:
+            # lunch before the first visit: leave by its start, with time to drive and eat before that visit
+            leave = min(lunch_start, leave - int(inst[3][entries[0]]))
+        # no later than the shift allows leaving (an overtime allowance can put the first start past it)
+        departure = max(vehicle.shift.start, min(vehicle.shift.end, leave))
+        out.append(_routing.RawRoute(vehicle, departure, int(state[21][k]), stops, lunch_start))
     return out
 
 
 def _tiny_instance() -> tuple[Any, ...]:
-    """Two tasks, one vehicle: enough to compile every kernel function."""
+    """Two tasks and a lunch on one vehicle, typed exactly as ``_instance`` types a real one, so the
+    one compiled version serves every problem."""
     i64 = np.int64
     travel = np.array([[0, 5, 5], [5, 0, 3], [5, 3, 0]], dtype=i64)
     return (
         travel,
         travel.copy(),
         np.array([1, 2], dtype=i64),
-        np.array([1, 1], dtype=i64),
-        np.array([1, 1], dtype=i64),
-        np.array([100, 100], dtype=i64),
-        np.array([0, 1, 3], dtype=i64),
-        np.array([0, 0, 50], dtype=i64),
-        np.array([100, 20, 100], dtype=i64),
-        np.array([100, 100], dtype=i64),
+        np.array([1, 1, 2], dtype=i64),
+        np.array([1, 1, 0], dtype=i64),
+        np.array([100, 100, 0], dtype=i64),
+        np.array([0, 1, 3, 4], dtype=i64),
+        np.array([0, 0, 50, 10], dtype=i64),
+        np.array([100, 20, 100, 40], dtype=i64),
+        np.array([100, 100, 40], dtype=i64),
         np.ones((2, 1), dtype=np.bool_),
         np.array([0], dtype=i64),
         np.array([0], dtype=i64),
@@ -303,4 +405,11 @@ def _tiny_instance() -> tuple[Any, ...]:
         np.array([[1], [0]], dtype=i64),
         True,
         np.array([5.0, 5.0]),
+        np.array([1, 0, 0], dtype=i64),
+        np.array([30, 0, 0], dtype=i64),
+        np.array([2], dtype=i64),
+        np.array([150], dtype=i64),
+        np.zeros((2, 1), dtype=i64),
+        np.array([1, 2], dtype=i64),
+        True,
     )
