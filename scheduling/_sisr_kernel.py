@@ -25,7 +25,8 @@ Layout, all ``int64`` unless said otherwise (tasks ``c``, pseudo-tasks included 
   first; 18 whether any task has several windows; 19 distance from the depot (recreate order); 20
   lateness cost per second and 21 the latest start without lateness; 22 overtime cost per second and
   23 the shift's end per vehicle; 24 territory surcharge task × vehicle; 25 ``[balance weight, fair
-  share of work]``; 26 whether any cost depends on time (lateness or overtime);
+  share of work]``; 26 whether any cost depends on time (lateness or overtime); 27 (bool) whether the
+  task is work under way, which stays first on its route;
 * the state ``st``: 0 routes (vehicle × position -> entry), 1 their lengths, 2 earliest start and 3
   latest start (that keeps the rest feasible) per position, 4 load, 5 cost per route, 6 route (-1:
   left out) and 7 position of each entry, 8-9 the best routes seen, 10 current and best cost, 11 an
@@ -323,7 +324,7 @@ def _insert(inst: Any, st: Any, c: int, blink: float, class_seen: Any, stamp: in
     cc, loc, serv, dem = inst[1], inst[2], inst[3], inst[4]
     allowed = inst[10]
     vstart, vend, vcap, vclass = inst[11], inst[12], inst[15], inst[16]
-    terr = inst[24]
+    terr, first_only = inst[24], inst[27]
     routes, rlen, load, rreal, rwork = st[0], st[1], st[4], st[20], st[22]
     n_real = loc.shape[0]
     lc = loc[c]
@@ -339,11 +340,21 @@ def _insert(inst: Any, st: Any, c: int, blink: float, class_seen: Any, stamp: in
             if class_seen[vclass[k]] == stamp:
                 continue
             class_seen[vclass[k]] = stamp
+        # work under way comes first on its route (a lunch may still come before it)
+        lead = 0
+        while lead < n and routes[k, lead] >= n_real:
+            lead += 1
+        started = lead < n and first_only[routes[k, lead]]
+        if first_only[c] and started:
+            continue
+        lowest, highest = (0, lead) if first_only[c] else (lead + 1 if started else 0, n)
         fixed = terr[c, k] + _balance(inst, rwork[k] + serv[c]) - _balance(inst, rwork[k])
         here = vstart[k]
         for p in range(n + 1):
             if p > 0 and routes[k, p - 1] < n_real:
                 here = loc[routes[k, p - 1]]
+            if p < lowest or p > highest:
+                continue
             # a lunch is no place: the arc saved runs to the first task after it
             q = p
             while q < n and routes[k, q] >= n_real:

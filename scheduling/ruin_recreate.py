@@ -3,10 +3,11 @@
 Guided local search settles into one local optimum however long it runs (the benchmark history in
 ``docs/benchmarks.md``); removing strings of neighbouring tasks and putting them back at their cheapest
 places (``_sisr_kernel``) keeps finding cheaper plans. The kernel knows time windows (several per
-task), shifts, lunch breaks, van load, who may serve what, the penalty for leaving a task out, travel
-cost, soft SLA deadlines, paid overtime, territory preference and workload balance. It does not know
-crews, dependencies, pins, a previous plan's stability costs or an engineer's cost per hour of work
-(``applies``): with any of those, OR-Tools' plan stays as it is.
+task), shifts, lunch breaks, van load, who may serve what, pinned engineers and starts, work under way
+(first on its route), the penalty for leaving a task out, travel cost, soft SLA deadlines, paid
+overtime, territory preference and workload balance. It does not know crews, dependencies, a previous
+plan's stability costs or an engineer's cost per hour of work (``applies``): with any of those,
+OR-Tools' plan stays as it is.
 """
 
 from __future__ import annotations
@@ -48,10 +49,11 @@ def applies(problem: Problem, model: _routing.Model) -> bool:
 
 
 def _known(problem: Problem, task: Task) -> bool:
+    # a pin is known: its engineer limits the allowed vehicles, its start is a window of one second,
+    # and work under way stays first on its route
     return not (
         task.crew_size > 1
         or task.after
-        or task.pin is not None
         or stable_start(problem, task) is not None
         or stable_engineer(problem, task) is not None
     )
@@ -268,6 +270,7 @@ def _instance(problem: Problem, feasibility: Feasibility, model: _routing.Model,
         territory,
         balance,
         bool(timed),
+        np.array([t.pin is not None and t.pin.in_progress for t in tasks] + [False] * k_count, dtype=np.bool_),
     )
 
 
@@ -412,4 +415,5 @@ def _tiny_instance() -> tuple[Any, ...]:
         np.zeros((2, 1), dtype=i64),
         np.array([1, 2], dtype=i64),
         True,
+        np.array([True, False, False], dtype=np.bool_),
     )

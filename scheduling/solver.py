@@ -95,7 +95,8 @@ def solve(
     initial = None if by_parts else _previous_routes(problem, feasibility)
     first_solution = _first_solution(problem, feasibility, params)
     search_params = _routing.SearchParams(
-        time_limit_seconds=params.time_limit_seconds * (1 - improver.share if improver else 1),
+        # a large problem's search stops at its first solution, however long that takes
+        time_limit_seconds=params.time_limit_seconds * (1 - improver.share if improver and not large else 1),
         first_solution=first_solution,
         metaheuristic=params.metaheuristic,
         log_search=params.log_search,
@@ -391,7 +392,11 @@ def _route(problem: Problem, model: _routing.Model | None, raw: _routing.RawRout
         secs, metres = travel.seconds[prev_loc][loc], travel.metres[prev_loc][loc]
         arrival = prev_end + secs
         if lunch is not None and raw.lunch_start is not None and prev_end <= raw.lunch_start < arrival:
-            arrival = raw.lunch_start + lunch.duration + secs  # lunch before setting off
+            # lunch before setting off; if that would arrive after the start, the drive came first and
+            # lunch was taken on site
+            arrival = raw.lunch_start + lunch.duration + secs
+            if arrival > start:
+                arrival = prev_end + secs
         late = max(0, start + task.duration - task.sla_deadline) if task.sla_deadline is not None else 0
         mismatch = (
             policy.territory_mismatch

@@ -32,8 +32,11 @@ class SiteController(Controller):
         customer_id: Annotated[UUID | None, QueryParameter()] = None,
         country: Annotated[str | None, QueryParameter(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")] = None,
         q: Annotated[str | None, QueryParameter(max_length=100, description="name or city contains")] = None,
+        territory: Annotated[
+            str | None, QueryParameter(min_length=1, max_length=64, description="dispatch territory, exactly")
+        ] = None,
     ) -> PageOut[SiteOut]:
-        filters = service.SiteFilter(customer_id=customer_id, country=country, q=q)
+        filters = service.SiteFilter(customer_id=customer_id, country=country, q=q, territory=territory)
         return page_out(await service.list_sites(db_session, request.user, filters, page), site_out)
 
     @post("/", summary="Create a site for a customer", **allow(WRITERS))

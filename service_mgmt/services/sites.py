@@ -86,6 +86,7 @@ class SiteFilter(msgspec.Struct, kw_only=True):
     customer_id: UUID | None = None
     country: str | None = None
     q: str | None = None
+    territory: str | None = None
 
 
 SORTABLE = {"name": Site.name, "city": Site.city, "country": Site.country, "created_at": Site.created_at}
@@ -108,6 +109,8 @@ async def list_sites(session: AsyncSession, principal: Principal, filters: SiteF
         stmt = stmt.where(Site.customer_id == filters.customer_id)
     if filters.country:
         stmt = stmt.where(Site.country == filters.country)
+    if filters.territory:
+        stmt = stmt.where(Site.territory == filters.territory)
     if filters.q:
         pattern = f"%{filters.q.lower()}%"
         stmt = stmt.where(or_(func.lower(Site.name).like(pattern), func.lower(Site.city).like(pattern)))

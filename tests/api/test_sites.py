@@ -232,6 +232,20 @@ async def test_listing_filters_by_customer_country_and_text(client: Client, logi
     assert bad_country.status_code == 422 and problem_of(bad_country)["field"] == "country"
 
 
+async def test_listing_filters_by_dispatch_territory(client: Client, login_as: UserFactory) -> None:
+    agent = await login_as("agent")
+    acme = await customer(client, agent)
+    await site(client, agent, acme, name="Plant 1", territory="north")
+    await site(client, agent, acme, name="Plant 2", territory="south")
+    await site(client, agent, acme, name="Plant 3")
+
+    north = await client.get("/api/v1/sites", params={"territory": "north"}, headers=agent)
+    too_long = await client.get("/api/v1/sites", params={"territory": "x" * 65}, headers=agent)
+
+    assert [s["name"] for s in north.json()["items"]] == ["Plant 1"]
+    assert too_long.status_code == 422 and problem_of(too_long)["field"] == "territory"
+
+
 async def test_a_customer_user_sees_the_sites_of_its_own_customers_only(client: Client, login_as: UserFactory) -> None:
     agent = await login_as("agent")
     group = await customer(client, agent, "Group")

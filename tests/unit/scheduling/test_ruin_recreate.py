@@ -17,7 +17,7 @@ from scheduling.policy import Priority, balanced, min_travel
 from scheduling.problem import LunchBreak, Pin, Previous, Problem
 from scheduling.solver import SolveParams, _plan, solve
 
-from .builders import H, engineer, problem, task
+from .builders import H, at, engineer, problem, task
 
 SOLOMON = Path(__file__).parents[4] / "shared" / "bench" / "solomon" / "instances"
 
@@ -35,7 +35,7 @@ def test_a_travel_only_problem_qualifies():
     assert ruin_recreate.applies(p, _model(p))
 
 
-@pytest.mark.parametrize("change", ["crew", "dependency", "pin", "previous plan", "cost per hour"])
+@pytest.mark.parametrize("change", ["crew", "dependency", "previous plan", "cost per hour"])
 def test_rules_the_kernel_does_not_know_keep_it_out(change: str):
     p = _plain()
     first = p.tasks[0]
@@ -43,8 +43,6 @@ def test_rules_the_kernel_does_not_know_keep_it_out(change: str):
         p = replace(p, tasks=(replace(first, crew_size=2), *p.tasks[1:]))
     elif change == "dependency":
         p = replace(p, tasks=(first, replace(p.tasks[1], after=("t1",))))
-    elif change == "pin":
-        p = replace(p, tasks=(replace(first, pin=Pin(engineer_id="a")), *p.tasks[1:]))
     elif change == "previous plan":
         p = replace(p, tasks=(replace(first, previous=Previous("a", 9 * H)), *p.tasks[1:]))
     elif change == "cost per hour":
@@ -93,6 +91,12 @@ def _random_problem(seed: int, *, field_rules: bool = False) -> Problem:
                 territory=rng.choice(("north", "south")) if field_rules else None,
             )
         )
+    if field_rules:
+        # work under way where b starts, and a visit pinned to a at 10:00
+        tasks[0] = replace(tasks[0], location=at(20_000), windows=(), sla_deadline=None, skills=(), demand=0)
+        tasks[0] = replace(tasks[0], pin=Pin(engineer_id="b", start=8 * H, in_progress=True))
+        tasks[1] = replace(tasks[1], windows=(), sla_deadline=None, skills=(), demand=0)
+        tasks[1] = replace(tasks[1], location=at(5000), pin=Pin(engineer_id="a", start=10 * H))
     return problem(engineers, tasks, policy=balanced() if field_rules else min_travel(), days=2)
 
 
@@ -127,6 +131,17 @@ def test_improved_plans_keep_every_rule_and_cost_what_they_claim(seed: int, fiel
     costs += sum(policy.balance_per_second * max(0, w - fair) for w in work)
     left_out = sum(penalties[u.task_id] for u in plan.unassigned if u.task_id in penalties)
     assert out.objective == costs + left_out
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_work_under_way_stays_first_and_pins_stay_put(seed: int):
+    p = _random_problem(seed, field_rules=True)
+    _, _, plan = _improved(p, 0.2, 0.5)
+    assert check_plan(p, plan) == []
+    under_way = next(r for r in plan.routes if any(v.task_id == "t0" for v in r.visits))
+    assert (under_way.engineer_id, under_way.visits[0].task_id, under_way.visits[0].start) == ("b", "t0", 8 * H)
+    pinned = next(r for r in plan.routes if any(v.task_id == "t1" for v in r.visits))
+    assert pinned.engineer_id == "a" and next(v.start for v in pinned.visits if v.task_id == "t1") == 10 * H
 
 
 def test_it_shortens_what_guided_local_search_settled_on():
