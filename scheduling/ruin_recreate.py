@@ -41,6 +41,11 @@ class RuinRecreateParams:
     chunk_seconds: float = 0.05  # how often the stop flag and the clock are looked at
 
 
+# A ruin walks a task's nearest neighbours until it has touched a few routes: a few dozen suffice, and
+# a full task × task order would cost 8 bytes × tasks² (200 MB at 5,000 tasks).
+NEIGHBOURS = 200
+
+
 def applies(problem: Problem, model: _routing.Model) -> bool:
     """Whether every rule and cost in play is one the kernel knows."""
     if any(engineer.cost_rate > 0 for engineer in problem.engineers):
@@ -231,7 +236,7 @@ def _instance(problem: Problem, feasibility: Feasibility, model: _routing.Model,
     between = cost[np.ix_(location, location)]
     closeness = between + between.T
     np.fill_diagonal(closeness, np.iinfo(np.int64).max)
-    neighbours = np.argsort(closeness, axis=1, kind="stable")[:, : max(0, n - 1)]
+    neighbours = _nearest(closeness, NEIGHBOURS)
     far = cost[vstart[0], location].astype(np.float64) if k_count else np.zeros(n)
     late_rate, on_time = _lateness(problem, tasks)
     late_rate += [0] * k_count
@@ -272,6 +277,19 @@ def _instance(problem: Problem, feasibility: Feasibility, model: _routing.Model,
         bool(timed),
         np.array([t.pin is not None and t.pin.in_progress for t in tasks] + [False] * k_count, dtype=np.bool_),
     )
+
+
+def _nearest(closeness: Any, count: int) -> Any:
+    """Per row, the indices of the ``count`` smallest entries (all but the diagonal at most), nearest first."""
+    n = closeness.shape[0]
+    keep = max(0, min(count, n - 1))
+    if keep == 0:
+        return np.zeros((n, 0), dtype=np.int64)
+    if keep == n - 1:  # the diagonal sorts last
+        return np.argsort(closeness, axis=1, kind="stable")[:, :keep]
+    picked = np.argpartition(closeness, keep - 1, axis=1)[:, :keep]
+    order = np.argsort(np.take_along_axis(closeness, picked, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(picked, order, axis=1)[:, :keep]
 
 
 def _lunch_windows(model: _routing.Model) -> dict[int, tuple[int, int, int]]:

@@ -172,3 +172,14 @@ def test_a_share_of_zero_leaves_or_tools_alone():
     p = _random_problem(3)
     plan = solve(p, SolveParams(time_limit_seconds=0.5, ruin_recreate_share=0))
     assert check_plan(p, plan) == []
+
+
+def test_a_ruin_walks_the_nearest_tasks_first_and_never_the_task_itself():
+    import numpy as np
+
+    line = np.array([0, 10, 11, 30, 31, 50])
+    closeness = np.abs(line[:, None] - line[None, :]).astype(np.int64)
+    np.fill_diagonal(closeness, np.iinfo(np.int64).max)
+
+    assert ruin_recreate._nearest(closeness, 2).tolist() == [[1, 2], [2, 0], [1, 0], [4, 2], [3, 5], [4, 3]]
+    assert ruin_recreate._nearest(closeness, 99)[0].tolist() == [1, 2, 3, 4, 5]
