@@ -63,6 +63,15 @@ def _first_start(c: int, arrival: int, win_first: Any, win_start: Any, win_end: 
 
 
 @njit(cache=True)
+def _arrive(ready: int, free: int, lunch: int, leg: int) -> int:
+    """Arrival at the next place, ready to leave at ``ready``; ``free`` >= 0: a lunch of ``lunch`` seconds
+    was just taken after the engineer became free at ``free``, and the drive may have come first."""
+    if free < 0:
+        return int(ready + leg)
+    return int(max(ready, free + lunch + leg))
+
+
+@njit(cache=True)
 def _late(inst: Any, c: int, start: int) -> int:
     rate, on_time = inst[20], inst[21]
     if rate[c] == 0 or start <= on_time[c]:
@@ -107,7 +116,7 @@ def recompute(inst: Any, st: Any, k: int) -> bool:
         c = routes[k, p]
         if c < n_real:
             lc = loc[c]
-            arrival = t + tt[here, lc] if free < 0 else max(t, free + serv_lunch + tt[here, lc])
+            arrival = _arrive(t, free, serv_lunch, tt[here, lc])
             free = -1
             travel += cc[here, lc]
             extra += terr[c, k]
@@ -129,7 +138,7 @@ def recompute(inst: Any, st: Any, k: int) -> bool:
         where[c] = k
         pos[c] = p
     travel += cc[here, vend[k]]
-    back = t + tt[here, vend[k]] if free < 0 else max(t, free + serv_lunch + tt[here, vend[k]])
+    back = _arrive(t, free, serv_lunch, tt[here, vend[k]])
     if back > vclose[k] or ld > vcap[k]:
         ok = False
     latest = vclose[k]
@@ -200,7 +209,7 @@ def _fits(inst: Any, st: Any, k: int, p: int, c: int) -> int:
     for q in range(p, n):
         cq = routes[k, q]
         if cq < n_real:
-            arrival = t + tt[here, loc[cq]] if free < 0 else max(t, free + lunch + tt[here, loc[cq]])
+            arrival = _arrive(t, free, lunch, tt[here, loc[cq]])
             free = -1
             if arrival > lst[k, q]:
                 return INF
@@ -217,7 +226,7 @@ def _fits(inst: Any, st: Any, k: int, p: int, c: int) -> int:
         t = sq + serv[cq]
         if cq < n_real:
             here = loc[cq]
-    back = t + tt[here, vend[k]] if free < 0 else max(t, free + lunch + tt[here, vend[k]])
+    back = _arrive(t, free, lunch, tt[here, vend[k]])
     if back > vclose[k]:
         return INF
     return extra + _overtime(inst, k, back) - (_overtime(inst, k, rret[k]) if st[20][k] > 0 else 0)
