@@ -26,12 +26,13 @@ Layout, all ``int64`` unless said otherwise (tasks ``c``, pseudo-tasks included 
   lateness cost per second and 21 the latest start without lateness; 22 overtime cost per second and
   23 the shift's end per vehicle; 24 territory surcharge task × vehicle; 25 ``[balance weight, fair
   share of work]``; 26 whether any cost depends on time (lateness or overtime); 27 (bool) whether the
-  task is work under way, which stays first on its route;
+  task is work under way, which stays first on its route; 28 the engineer's cost per second of the
+  working day (departure to return) per vehicle;
 * the state ``st``: 0 routes (vehicle × position -> entry), 1 their lengths, 2 earliest start and 3
   latest start (that keeps the rest feasible) per position, 4 load, 5 cost per route, 6 route (-1:
   left out) and 7 position of each entry, 8-9 the best routes seen, 10 current and best cost, 11 an
   insertion stamp, 12-18 scratch space for undoing a rejected iteration, 19 vehicle classes tried,
-  20 real tasks per route, 21 return time per route, 22 work per route.
+  20 real tasks per route, 21 return time, 22 work and 23 departure per route.
 
 Times are the earliest-start schedule: waiting is allowed and every time-dependent cost (lateness,
 overtime) only grows with later times, so that schedule is the cheapest of a sequence's feasible ones.
@@ -72,6 +73,24 @@ def _arrive(ready: int, free: int, lunch: int, leg: int) -> int:
 
 
 @njit(cache=True)
+def _departure(inst: Any, k: int, first_start: int, first: int, lunch_start: int, lunch: int) -> int:
+    """When the engineer leaves on the earliest schedule: as late as the first visit (task ``first`` at
+    ``first_start``) allows, or for a lunch before it (``lunch_start`` >= 0) by the lunch's start and
+    with time to eat and drive before that visit; within the shift's departure range."""
+    tt, loc, vstart, vopen, shift_end = inst[0], inst[2], inst[11], inst[13], inst[23]
+    leave = first_start - tt[vstart[k], loc[first]]
+    if lunch_start >= 0:
+        leave = min(lunch_start, leave - lunch)
+    return int(max(vopen[k], min(shift_end[k], leave)))
+
+
+@njit(cache=True)
+def _span(inst: Any, k: int, departure: int, back: int) -> int:
+    """The engineer's hourly cost (``Engineer.cost_rate``) on the working day from leaving to return."""
+    return int(inst[28][k] * (back - departure))
+
+
+@njit(cache=True)
 def _late(inst: Any, c: int, start: int) -> int:
     rate, on_time = inst[20], inst[21]
     if rate[c] == 0 or start <= on_time[c]:
@@ -99,7 +118,7 @@ def recompute(inst: Any, st: Any, k: int) -> bool:
     vstart, vend, vopen, vclose, vcap = inst[11], inst[12], inst[13], inst[14], inst[15]
     terr = inst[24]
     routes, rlen, est, lst, load, rcost, where, pos = st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7]
-    rreal, rret, rwork = st[20], st[21], st[22]
+    rreal, rret, rwork, rdep = st[20], st[21], st[22], st[23]
     n_real = loc.shape[0]
     n = rlen[k]
     ok = True
@@ -112,6 +131,8 @@ def recompute(inst: Any, st: Any, k: int) -> bool:
     work = 0
     real = 0
     free = -1  # when the engineer was free before the lunch just taken (-1: no lunch pending)
+    first = -1  # the first visit's position
+    early_lunch = -1  # a lunch's start before the first visit
     for p in range(n):
         c = routes[k, p]
         if c < n_real:
@@ -133,6 +154,11 @@ def recompute(inst: Any, st: Any, k: int) -> bool:
             ok = False
             s = arrival
         est[k, p] = s
+        if first < 0:
+            if c < n_real:
+                first = p
+            else:
+                early_lunch = s
         extra += _late(inst, c, s)
         t = s + serv[c]
         where[c] = k
@@ -160,8 +186,12 @@ def recompute(inst: Any, st: Any, k: int) -> bool:
     rreal[k] = real
     rret[k] = back
     rwork[k] = work
-    # an unused vehicle costs nothing, as in the routing model
-    rcost[k] = travel + extra + _overtime(inst, k, back) + _balance(inst, work) if real > 0 else 0
+    if real == 0:  # an unused vehicle costs nothing, as in the routing model
+        rcost[k] = 0
+        return ok
+    lunch = serv[routes[k, 0]] if early_lunch >= 0 else 0
+    rdep[k] = _departure(inst, k, est[k, first], routes[k, first], early_lunch, lunch)
+    rcost[k] = travel + extra + _overtime(inst, k, back) + _balance(inst, work) + _span(inst, k, rdep[k], back)
     return ok
 
 
@@ -192,6 +222,8 @@ def _fits(inst: Any, st: Any, k: int, p: int, c: int) -> int:
     s = _first_start(c, arrival, win_first, win_start, win_end)
     if s == INF:
         return INF
+    # the new task is the first visit when only a lunch (or nothing) comes before it
+    leads = p == 0 or (p == 1 and routes[k, 0] >= n_real)
     t = s + serv[c]
     here = lc
     if not gapped and not timed:
@@ -206,6 +238,7 @@ def _fits(inst: Any, st: Any, k: int, p: int, c: int) -> int:
     # time free before it moved, which still moves the visit after it)
     free = -1
     lunch = 0
+    settled = False
     for q in range(p, n):
         cq = routes[k, q]
         if cq < n_real:
@@ -221,15 +254,24 @@ def _fits(inst: Any, st: Any, k: int, p: int, c: int) -> int:
         if sq == INF:
             return INF
         if cq < n_real and sq <= est[k, q]:
-            return extra
+            settled = True  # unchanged from here on
+            break
         extra += _late(inst, cq, sq) - _late(inst, cq, est[k, q])
         t = sq + serv[cq]
         if cq < n_real:
             here = loc[cq]
-    back = _arrive(t, free, lunch, tt[here, vend[k]])
-    if back > vclose[k]:
-        return INF
-    return extra + _overtime(inst, k, back) - (_overtime(inst, k, rret[k]) if st[20][k] > 0 else 0)
+    back = rret[k]
+    if not settled:
+        back = _arrive(t, free, lunch, tt[here, vend[k]])
+        if back > vclose[k]:
+            return INF
+    used = st[20][k] > 0
+    departure = st[23][k]
+    if leads:
+        early = est[k, 0] if p == 1 else -1
+        departure = _departure(inst, k, s, c, early, serv[routes[k, 0]] if p == 1 else 0)
+    extra += _overtime(inst, k, back) - (_overtime(inst, k, rret[k]) if used else 0)
+    return extra + _span(inst, k, departure, back) - (_span(inst, k, st[23][k], rret[k]) if used else 0)
 
 
 @njit(cache=True)

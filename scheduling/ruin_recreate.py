@@ -5,9 +5,11 @@ Guided local search settles into one local optimum however long it runs (the ben
 places (``_sisr_kernel``) keeps finding cheaper plans. The kernel knows time windows (several per
 task), shifts, lunch breaks, van load, who may serve what, pinned engineers and starts, work under way
 (first on its route), the penalty for leaving a task out, travel cost, soft SLA deadlines, paid
-overtime, territory preference and workload balance. It does not know crews, dependencies, a previous
-plan's stability costs or an engineer's cost per hour of work (``applies``): with any of those,
-OR-Tools' plan stays as it is.
+overtime, territory preference, workload balance and engineers' cost per hour of their working day
+(priced on the schedule it returns: earliest starts, leaving as late as they allow, which may cost
+more than OR-Tools' own schedule for the same order; the comparison with OR-Tools' plan is then on
+the safe side). It does not know crews, dependencies or a previous plan's stability costs
+(``applies``): with any of those, OR-Tools' plan stays as it is.
 """
 
 from __future__ import annotations
@@ -48,8 +50,6 @@ NEIGHBOURS = 200
 
 def applies(problem: Problem, model: _routing.Model) -> bool:
     """Whether every rule and cost in play is one the kernel knows."""
-    if any(engineer.cost_rate > 0 for engineer in problem.engineers):
-        return False
     return all(node.task is None or _known(problem, node.task) for node in model.nodes)
 
 
@@ -246,7 +246,8 @@ def _instance(problem: Problem, feasibility: Feasibility, model: _routing.Model,
     )
     total_work = sum(t.duration for t in tasks)
     balance = np.array([policy.balance_per_second, -(-total_work // max(1, k_count))], dtype=np.int64)
-    timed = any(late_rate) or bool(overtime_rate.any())
+    cost_rate = np.array([v.engineer.cost_rate for v in vehicles], dtype=np.int64)
+    timed = any(late_rate) or bool(overtime_rate.any()) or bool(cost_rate.any())
     return (
         seconds,
         cost,
@@ -276,6 +277,7 @@ def _instance(problem: Problem, feasibility: Feasibility, model: _routing.Model,
         balance,
         bool(timed),
         np.array([t.pin is not None and t.pin.in_progress for t in tasks] + [False] * k_count, dtype=np.bool_),
+        cost_rate,
     )
 
 
@@ -339,7 +341,7 @@ def _state(inst: tuple[Any, ...], routes: list[list[int]]) -> tuple[Any, ...]:
     for k, route in enumerate(routes):
         table[k, : len(route)] = route
         lengths[k] = len(route)
-    per_vehicle = [np.zeros(k_count, dtype=np.int64) for _ in range(3)]
+    per_vehicle = [np.zeros(k_count, dtype=np.int64) for _ in range(4)]
     state = (
         table,
         lengths,
@@ -361,7 +363,7 @@ def _state(inst: tuple[Any, ...], routes: list[list[int]]) -> tuple[Any, ...]:
         np.zeros(1, dtype=np.int64),  # iteration token
         np.zeros(k_count, dtype=np.int64),  # ruined mark
         np.zeros(int(inst[16].max()) + 1 if k_count else 1, dtype=np.int64),  # vehicle classes tried
-        *per_vehicle,  # real tasks, return time, work
+        *per_vehicle,  # real tasks, return time, work, departure
     )
     for k in range(k_count):
         _sisr_kernel.recompute(inst, state, k)
@@ -372,9 +374,8 @@ def _state(inst: tuple[Any, ...], routes: list[list[int]]) -> tuple[Any, ...]:
 def _raw_routes(
     model: _routing.Model, tasks: list[Task], inst: tuple[Any, ...], state: tuple[Any, ...]
 ) -> list[_routing.RawRoute]:
-    """The best routes as OR-Tools would read them: starts on the earliest schedule, departure as late
-    as that schedule allows (no waiting before the first visit)."""
-    travel, location, vstart = inst[0], inst[2], inst[11]
+    """The best routes as OR-Tools would read them: starts on the earliest schedule, and the departure
+    the kernel priced (as late as that schedule allows, ``_sisr_kernel._departure``)."""
     best, best_len = state[8], state[9]
     n = len(tasks)
     out: list[_routing.RawRoute] = []
@@ -389,14 +390,7 @@ def _raw_routes(
         starts = [int(s) for s in state[2][k, : len(entries)]]
         stops = [(tasks[c], s) for c, s in zip(entries, starts, strict=True) if c < n]
         lunch_start = next((s for c, s in zip(entries, starts, strict=True) if c >= n), None)
-        first = next(c for c in entries if c < n)
-        leave = stops[0][1] - int(travel[vstart[k], location[first]])
-        if entries[0] >= n and lunch_start is not None:
-            # lunch before the first visit: leave by its start, with time to drive and eat before that visit
-            leave = min(lunch_start, leave - int(inst[3][entries[0]]))
-        # no later than the shift allows leaving (an overtime allowance can put the first start past it)
-        departure = max(vehicle.shift.start, min(vehicle.shift.end, leave))
-        out.append(_routing.RawRoute(vehicle, departure, int(state[21][k]), stops, lunch_start))
+        out.append(_routing.RawRoute(vehicle, int(state[23][k]), int(state[21][k]), stops, lunch_start))
     return out
 
 
@@ -434,4 +428,5 @@ def _tiny_instance() -> tuple[Any, ...]:
         np.array([1, 2], dtype=i64),
         True,
         np.array([True, False, False], dtype=np.bool_),
+        np.array([1], dtype=i64),
     )
