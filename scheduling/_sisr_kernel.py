@@ -27,7 +27,8 @@ Layout, all ``int64`` unless said otherwise (tasks ``c``, pseudo-tasks included 
   23 the shift's end per vehicle; 24 territory surcharge task × vehicle; 25 ``[balance weight, fair
   share of work]``; 26 whether any cost depends on time (lateness or overtime); 27 (bool) whether the
   task is work under way, which stays first on its route; 28 the engineer's cost per second of the
-  working day (departure to return) per vehicle;
+  working day (departure to return) per vehicle; dependencies in CSR form: 29-30 the tasks each task
+  waits for, 31-32 the tasks waiting for it;
 * the state ``st``: 0 routes (vehicle × position -> entry), 1 their lengths, 2 earliest start and 3
   latest start (that keeps the rest feasible) per position, 4 load, 5 cost per route, 6 route (-1:
   left out) and 7 position of each entry, 8-9 the best routes seen, 10 current and best cost, 11 an
@@ -196,7 +197,7 @@ def recompute(inst: Any, st: Any, k: int) -> bool:
 
 
 @njit(cache=True)
-def _fits(inst: Any, st: Any, k: int, p: int, c: int) -> int:
+def _fits(inst: Any, st: Any, k: int, p: int, c: int, not_before: int, end_by: int) -> int:
     """The time-dependent cost task ``c`` adds before position ``p`` of route ``k`` (its lateness and
     the lateness and overtime it pushes onto the rest), or INF when a window or the return breaks."""
     tt, loc, serv = inst[0], inst[2], inst[3]
@@ -219,8 +220,8 @@ def _fits(inst: Any, st: Any, k: int, p: int, c: int) -> int:
             here = vstart[k] if p == 1 else loc[routes[k, p - 2]]
             free = vopen[k] if p == 1 else est[k, p - 2] + serv[routes[k, p - 2]]
             arrival = max(est[k, p - 1] + serv[before], free + serv[before] + tt[here, lc])
-    s = _first_start(c, arrival, win_first, win_start, win_end)
-    if s == INF:
+    s = _first_start(c, max(arrival, not_before), win_first, win_start, win_end)
+    if s == INF or s + serv[c] > end_by:
         return INF
     # the new task is the first visit when only a lunch (or nothing) comes before it
     leads = p == 0 or (p == 1 and routes[k, 0] >= n_real)
@@ -370,6 +371,44 @@ def _ruin(inst: Any, st: Any, removed: Any, avg_remove: float, max_string: int) 
 
 
 @njit(cache=True)
+def _dependency_bounds(inst: Any, st: Any, c: int) -> tuple[int, int]:
+    """Task ``c`` starts no earlier than every task it waits for ends (INF: one is not served) and ends
+    no later than every served task waiting for it starts."""
+    serv, before_first, before, after_first, after = inst[3], inst[29], inst[30], inst[31], inst[32]
+    est, where, pos = st[2], st[6], st[7]
+    not_before = 0
+    for i in range(before_first[c], before_first[c + 1]):
+        a = before[i]
+        if where[a] < 0:
+            return INF, 0
+        not_before = max(not_before, est[where[a], pos[a]] + serv[a])
+    end_by = INF
+    for i in range(after_first[c], after_first[c + 1]):
+        b = after[i]
+        if where[b] >= 0:
+            end_by = min(end_by, est[where[b], pos[b]])
+    return int(not_before), int(end_by)
+
+
+@njit(cache=True)
+def _dependencies_hold(inst: Any, st: Any) -> bool:
+    """Every served task's predecessors are served and end before it starts (insertions elsewhere on
+    a predecessor's route can have pushed it later)."""
+    serv, before_first, before = inst[3], inst[29], inst[30]
+    est, where, pos = st[2], st[6], st[7]
+    n_real = inst[2].shape[0]
+    for b in range(n_real):
+        if where[b] < 0 or before_first[b] == before_first[b + 1]:
+            continue
+        start = est[where[b], pos[b]]
+        for i in range(before_first[b], before_first[b + 1]):
+            a = before[i]
+            if where[a] < 0 or est[where[a], pos[a]] + serv[a] > start:
+                return False
+    return True
+
+
+@njit(cache=True)
 def _insert(inst: Any, st: Any, c: int, blink: float, class_seen: Any, stamp: int) -> bool:
     """Put task ``c`` at its cheapest feasible place (each place skipped with probability ``blink``)."""
     cc, loc, serv, dem = inst[1], inst[2], inst[3], inst[4]
@@ -379,6 +418,9 @@ def _insert(inst: Any, st: Any, c: int, blink: float, class_seen: Any, stamp: in
     routes, rlen, load, rreal, rwork = st[0], st[1], st[4], st[20], st[22]
     n_real = loc.shape[0]
     lc = loc[c]
+    not_before, end_by = _dependency_bounds(inst, st, c)
+    if not_before == INF:
+        return False  # a task it waits for is not served
     best = INF
     best_k = -1
     best_p = -1
@@ -416,7 +458,7 @@ def _insert(inst: Any, st: Any, c: int, blink: float, class_seen: Any, stamp: in
                 continue
             if blink > 0.0 and np.random.random() < blink:
                 continue
-            extra = _fits(inst, st, k, p, c)
+            extra = _fits(inst, st, k, p, c, not_before, end_by)
             if extra < INF and delta + extra < best:
                 best = delta + extra
                 best_k = k
@@ -436,7 +478,7 @@ def _insert(inst: Any, st: Any, c: int, blink: float, class_seen: Any, stamp: in
 @njit(cache=True)
 def _order(inst: Any, removed: Any, n_removed: int) -> None:
     """SISR's recreate orders: random 4, largest demand 4, farthest from the depot 2, closest 1."""
-    dem, far = inst[4], inst[19]
+    dem, pen, far = inst[4], inst[5], inst[19]
     pick = np.random.random() * 11.0
     keys = np.empty(n_removed, dtype=np.float64)
     for i in range(n_removed):
@@ -450,6 +492,9 @@ def _order(inst: Any, removed: Any, n_removed: int) -> None:
             keys[i] = -far[c] - noise * 1e-3
         else:
             keys[i] = far[c] + noise * 1e-3
+    # the most expensive to leave out first (P1s before P2s …), SISR's order among equals
+    for i in range(n_removed):
+        keys[i] -= 4.0 * pen[removed[i]]
     order = np.argsort(keys)
     copy = removed[:n_removed].copy()
     for i in range(n_removed):
@@ -516,6 +561,7 @@ def iterate(inst: Any, st: Any, iterations: int, t_from: float, t_to: float, par
     where = st[6]
     costs, stamp, token, n_touched, class_seen = st[10], st[11], st[17], st[15], st[19]
     n_real = inst[2].shape[0]
+    linked = inst[30].shape[0] > 0
     removed = np.empty(n_real, dtype=np.int64)
     improved = 0
     for it in range(iterations):
@@ -536,6 +582,13 @@ def iterate(inst: Any, st: Any, iterations: int, t_from: float, t_to: float, par
             for i in range(n_removed):
                 stamp[0] += 1
                 _insert(inst, st, removed[i], blink, class_seen, stamp[0])
+            if linked:
+                # a task that waits for another may have come up before it: once more for those left out
+                for i in range(n_removed):
+                    if where[removed[i]] < 0:
+                        stamp[0] += 1
+                        _insert(inst, st, removed[i], blink, class_seen, stamp[0])
+                feasible = _dependencies_hold(inst, st)
         cost = total(inst, st) if feasible else INF
         if cost < costs[0] - temperature * math.log(np.random.random() + 1e-300):
             costs[0] = cost

@@ -5,10 +5,11 @@ Guided local search settles into one local optimum however long it runs (the ben
 places (``_sisr_kernel``) keeps finding cheaper plans. The kernel knows time windows (several per
 task), shifts, lunch breaks, van load, who may serve what, pinned engineers and starts, work under way
 (first on its route), the penalty for leaving a task out, travel cost, soft SLA deadlines, paid
-overtime, territory preference, workload balance and engineers' cost per hour of their working day
+overtime, territory preference, workload balance, dependencies (a task starts after the tasks it
+waits for end, and only if they are served) and engineers' cost per hour of their working day
 (priced on the schedule it returns: earliest starts, leaving as late as they allow, which may cost
 more than OR-Tools' own schedule for the same order; the comparison with OR-Tools' plan is then on
-the safe side). It does not know crews, dependencies or a previous plan's stability costs
+the safe side). It does not know crews or a previous plan's stability costs
 (``applies``): with any of those, OR-Tools' plan stays as it is.
 """
 
@@ -57,10 +58,7 @@ def _known(problem: Problem, task: Task) -> bool:
     # a pin is known: its engineer limits the allowed vehicles, its start is a window of one second,
     # and work under way stays first on its route
     return not (
-        task.crew_size > 1
-        or task.after
-        or stable_start(problem, task) is not None
-        or stable_engineer(problem, task) is not None
+        task.crew_size > 1 or stable_start(problem, task) is not None or stable_engineer(problem, task) is not None
     )
 
 
@@ -278,6 +276,7 @@ def _instance(problem: Problem, feasibility: Feasibility, model: _routing.Model,
         bool(timed),
         np.array([t.pin is not None and t.pin.in_progress for t in tasks] + [False] * k_count, dtype=np.bool_),
         cost_rate,
+        *_dependencies(tasks, k_count),
     )
 
 
@@ -292,6 +291,24 @@ def _nearest(closeness: Any, count: int) -> Any:
     picked = np.argpartition(closeness, keep - 1, axis=1)[:, :keep]
     order = np.argsort(np.take_along_axis(closeness, picked, axis=1), axis=1, kind="stable")
     return np.take_along_axis(picked, order, axis=1)[:, :keep]
+
+
+def _dependencies(tasks: list[Task], k_count: int) -> tuple[Any, Any, Any, Any]:
+    """CSR lists over all entries (lunches have none): whom each task waits for, who waits for it.
+    Waiting for a task outside the model binds nothing, as in the routing model."""
+    index = {task.id: c for c, task in enumerate(tasks)}
+    waits_for: list[list[int]] = [[index[d] for d in task.after if d in index] for task in tasks]
+    waited_by: list[list[int]] = [[] for _ in tasks]
+    for b, predecessors in enumerate(waits_for):
+        for a in predecessors:
+            waited_by[a].append(b)
+    lunches: list[list[int]] = [[] for _ in range(k_count)]
+    return (*_csr(waits_for + lunches), *_csr(waited_by + lunches))
+
+
+def _csr(rows: list[list[int]]) -> tuple[Any, Any]:
+    first = np.cumsum([0] + [len(r) for r in rows]).astype(np.int64)
+    return first, np.array([x for r in rows for x in r], dtype=np.int64)
 
 
 def _lunch_windows(model: _routing.Model) -> dict[int, tuple[int, int, int]]:
@@ -428,5 +445,9 @@ def _tiny_instance() -> tuple[Any, ...]:
         np.array([1, 2], dtype=i64),
         True,
         np.array([True, False, False], dtype=np.bool_),
+        np.array([1], dtype=i64),
+        np.array([0, 0, 1, 1], dtype=i64),
+        np.array([0], dtype=i64),
+        np.array([0, 1, 1, 1], dtype=i64),
         np.array([1], dtype=i64),
     )
