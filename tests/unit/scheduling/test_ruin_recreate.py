@@ -19,8 +19,6 @@ from scheduling.solver import SolveParams, _plan, solve
 
 from .builders import H, at, engineer, problem, task
 
-SOLOMON = Path(__file__).parents[4] / "shared" / "bench" / "solomon" / "instances"
-
 
 def _model(p: Problem) -> _routing.Model:
     return _routing.build(p, check(p))
@@ -159,8 +157,33 @@ def test_a_task_waiting_for_another_is_served_only_after_it(seed: int):
             assert "t2" in visits and visits[waiting].start >= visits["t2"].end
 
 
-def test_it_shortens_what_guided_local_search_settled_on():
-    p = to_problem(read(SOLOMON / "RC103.txt"))
+def _solomon_like(path: Path, customers: int = 100, seed: int = 3) -> Path:
+    """A random instance in Solomon's text format: a central depot, windows on a 1,000-unit day."""
+    rng = random.Random(seed)
+    lines = [
+        "RANDOM",
+        "",
+        "VEHICLE",
+        "NUMBER     CAPACITY",
+        "  25         200",
+        "",
+        "CUSTOMER",
+        "CUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE   TIME",
+        "",
+        "    0      50         50          0          0       1000          0",
+    ]
+    for n in range(1, customers + 1):
+        ready = rng.randrange(0, 650)  # every customer reachable from the depot and back in time
+        lines.append(
+            f"{n:5d} {rng.randrange(0, 101):6d} {rng.randrange(0, 101):6d} {rng.randrange(1, 30):6d} "
+            f"{ready:8d} {ready + rng.randrange(80, 200):8d} {10:8d}"
+        )
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_it_shortens_what_guided_local_search_settled_on(tmp_path: Path):
+    p = to_problem(read(_solomon_like(tmp_path / "random.txt")))
     before, out, plan = _improved(p, 1.0, 2.0)
     assert check_plan(p, plan) == [] and not plan.unassigned
     assert out.objective < before
