@@ -46,7 +46,7 @@ lint: install
 	$(BIN)/lint-imports
 
 typecheck: install
-	$(BIN)/mypy core service_mgmt contracts returns scheduling api
+	$(BIN)/mypy core masterdata service_mgmt contracts returns scheduling api migrations
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

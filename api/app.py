@@ -23,7 +23,7 @@ from api.routes import ROUTE_HANDLERS
 from api.security import build_jwt_auth
 from core.db import create_engine, create_session_factory, read_only
 from core.settings import Settings, load_settings
-from returns.events import register_handlers as register_returns_handlers
+from returns.reactions import register_handlers as register_domain_handlers
 from service_mgmt.dispatch.runs import Dispatcher
 from service_mgmt.dispatch.solver_pool import SolverPool
 
@@ -33,7 +33,7 @@ log = logging.getLogger("service_mgmt")
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     jwt_auth = build_jwt_auth(settings.auth)
-    register_returns_handlers()  # domain events (parts used -> van stock); idempotent
+    register_domain_handlers()  # every domain's reactions to the events of those below; idempotent
 
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:

@@ -24,7 +24,7 @@ DEMO_LOGINS = [role.value for role in Role]
 @click.group()
 def main() -> None:
     """Field-service and service-contract management."""
-    from returns.events import register_handlers  # domain events for CLI commands; idempotent
+    from returns.reactions import register_handlers  # domain events for CLI commands; idempotent
 
     register_handlers()
 
@@ -75,7 +75,7 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Upgrade the database to the latest migration (Alembic)."""
-    from api.migrate import upgrade
+    from migrations.runner import upgrade
 
     settings = load_settings()
     upgrade(settings.database.url, revision)
@@ -194,8 +194,8 @@ async def _create_user(
 
     from core.db import create_engine, create_session_factory, session_scope
     from core.errors import NotFound
-    from service_mgmt.models import Customer, Engineer
-    from service_mgmt.services.users import UserCreate, create_user
+    from masterdata.models import Customer, Engineer
+    from masterdata.services.users import UserCreate, create_user
 
     engine = create_engine(load_settings().database)
     try:

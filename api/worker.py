@@ -46,8 +46,8 @@ from core.job_runs import RunOrigin, scheduler_jobs
 from core.jobs import Cron, Every, JobContext, JobRegistry, JobSpec, Outcome, Runner, RunReport, Trigger, heartbeat
 from core.leader import Leadership, leadership
 from core.settings import DatabaseSettings, Settings, sla_warning_share
-from returns.events import register_handlers as register_returns_handlers
 from returns.jobs import returns_jobs
+from returns.reactions import register_handlers as register_domain_handlers
 from service_mgmt.dispatch.stale import stale_runs_job
 from service_mgmt.jobs import pm_jobs
 from service_mgmt.sla_jobs import sla_jobs
@@ -315,7 +315,7 @@ async def serve_worker(settings: Settings, worker: WorkerSettings) -> None:
 async def run_worker(settings: Settings, worker: WorkerSettings, registry: JobRegistry | None = None) -> None:
     """Contend for leadership; while leading, schedule; when the lead is lost, contend again."""
     registry = job_registry(worker) if registry is None else registry
-    register_returns_handlers()  # domain events in jobs too; idempotent
+    register_domain_handlers()  # domain events in jobs too; idempotent
     zone = ZoneInfo(worker.time_zone)
     engine = create_engine(settings.database)
     runner = Runner(create_session_factory(engine))

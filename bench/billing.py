@@ -174,8 +174,8 @@ async def check_exactly_once(url: str) -> dict[str, int]:
 
 
 def main() -> None:
-    from api.migrate import upgrade
     from bench.billing_data import Volume
+    from migrations.runner import upgrade
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="default: a fresh SQLite file; PostgreSQL: a database named bench…")

@@ -27,7 +27,7 @@ from contracts.models import (
     ContractSuspension,
     ServiceContract,
 )
-from service_mgmt.models import Counter, CounterReading, Customer, Equipment, Product
+from masterdata.models import Counter, CounterReading, Customer, Equipment, Product
 
 NOW = dt.datetime(2026, 11, 30, 20, 0, tzinfo=dt.UTC)
 BATCH = 5000

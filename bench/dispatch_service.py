@@ -32,23 +32,15 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker  # noqa: E402
 
-from api.migrate import upgrade  # noqa: E402
 from core.auth import SYSTEM  # noqa: E402
 from core.db import create_engine, create_session_factory, session_scope  # noqa: E402
 from core.settings import DatabaseSettings  # noqa: E402
+from masterdata.models import Customer, Engineer, EngineerSkill, Site, WorkingHours  # noqa: E402
+from migrations.runner import upgrade  # noqa: E402
 from service_mgmt.dispatch.insertion import InsertionIn, urgent_insertion  # noqa: E402
 from service_mgmt.dispatch.offers import OfferIn, OfferTaskSpec, appointment_offers  # noqa: E402
 from service_mgmt.dispatch.published import PublishedCache  # noqa: E402
-from service_mgmt.models import (  # noqa: E402
-    Customer,
-    Engineer,
-    EngineerSkill,
-    Site,
-    Task,
-    TaskAssignment,
-    WorkingHours,
-    WorkOrder,
-)
+from service_mgmt.models import Task, TaskAssignment, WorkOrder  # noqa: E402
 
 TARGET_INSERTION_P95_MS = 50.0
 TARGET_OFFERS_MS = 1000.0

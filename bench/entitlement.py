@@ -55,9 +55,9 @@ from contracts.models import ServiceContract  # noqa: E402
 from core.auth import Principal, Role  # noqa: E402
 from core.db import create_engine, create_session_factory, session_scope  # noqa: E402
 from core.settings import DatabaseSettings  # noqa: E402
+from masterdata.models import Equipment  # noqa: E402
 from service_mgmt.demo_contracts import load_demo_contracts  # noqa: E402
 from service_mgmt.demo_data import REFERENCE_DATE, DemoSize, load_demo_data  # noqa: E402
-from service_mgmt.models import Equipment  # noqa: E402
 from service_mgmt.services.entitlement_check import EntitlementQuery, run_entitlement_check  # noqa: E402
 
 BIN = ROOT / ".venv" / "bin"
@@ -380,7 +380,7 @@ def main() -> None:
     built = None
     if not args.reuse:
         recreate_database(url)
-    from api.migrate import upgrade
+    from migrations.runner import upgrade
 
     upgrade(url)
     units, contracts = asyncio.run(counts(url))

@@ -28,9 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from api.migrate import upgrade  # noqa: E402
 from core.db import create_engine, create_session_factory, session_scope  # noqa: E402
 from core.settings import DatabaseSettings  # noqa: E402
+from migrations.runner import upgrade  # noqa: E402
 from service_mgmt.services.service_report import render_service_report  # noqa: E402
 from tests.integration.service_report_fixtures import completed_work_order  # noqa: E402
 

@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from uuid import UUID
 
-from advanced_alchemy.types import GUID
-from sqlalchemy import String, column, select, table
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.choices import InvoiceStatus
@@ -41,15 +40,13 @@ from core.auth import SYSTEM, Principal, Role
 from core.clock import FixedClock
 from core.db import session_scope
 from core.settings import BillingSettings
+from masterdata.models import User
 
 ZERO = Decimal("0.00")
 DRAFT_SHARE = 0.1  # of the run's drafts left for review (at least one when there are two or more)
 PAID_SHARE = 0.5  # of the issued invoices paid in full
 OVERPAID_BY = Decimal("50.00")
 GOODWILL = Decimal("0.20")  # of the first line's net
-
-# contracts reads users by name only to act as the demo contract administrator.
-_users = table("users", column("id", GUID), column("username", String))
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +173,7 @@ class _Story:
 
 async def _contract_admin(session: AsyncSession) -> Principal:
     """The demo's contract administrator, so the audit trail names a person; the system otherwise."""
-    user_id = await session.scalar(select(_users.c.id).where(_users.c.username == Role.CONTRACT_ADMIN.value))
+    user_id = await session.scalar(select(User.id).where(User.username == Role.CONTRACT_ADMIN.value))
     if user_id is None:
         return SYSTEM
     return Principal(user_id=user_id, username=Role.CONTRACT_ADMIN.value, role=Role.CONTRACT_ADMIN)

@@ -1,1 +1,1 @@
-"""Alembic migrations. `api.migrate` runs them; never `create_all` in the product path."""
+"""Alembic migrations. `migrations.runner` runs them; never `create_all` in the product path."""

@@ -8,10 +8,10 @@ from typing import Any
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from api.model_registry import load_metadata
 from core.db import create_engine
 from core.settings import DatabaseSettings
 from migrations.compare import compare_type
+from migrations.model_registry import load_metadata
 
 config = context.config
 target_metadata = load_metadata()

@@ -21,11 +21,12 @@ from contracts.choices import Priority, ServiceType
 from core.auth import SYSTEM
 from core.clock import FixedClock
 from core.errors import DomainError
+from masterdata.models import Engineer, Equipment, User, WorkingHours
 from returns.choices import RmaStatus
 from returns.services import quotes, repair_orders, rma_receipt, rmas
 from service_mgmt.choices import RequestStatus, WorkOrderStatus
 from service_mgmt.demo_data import TIME_ZONE
-from service_mgmt.models import Engineer, Equipment, JobTemplate, ServiceRequest, User, WorkingHours
+from service_mgmt.models import JobTemplate, ServiceRequest
 from service_mgmt.services import job_templates, pm_plans, request_lifecycle, service_requests, tasks, work_orders
 from service_mgmt.services.job_templates import JobTemplateCreate, TemplateTaskIn
 

@@ -12,11 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import SYSTEM
+from masterdata.models import Engineer, Product
 from returns.choices import StockLocationKind
 from returns.models import StockLocation
 from returns.services import stock
 from returns.services.stock_locations import LocationCreate, create_location, ensure_van
-from service_mgmt.models import Engineer, Product
 
 VANS = 6  # the first engineers (by number) get a stocked van
 SERIALS_PER_PART = 3

@@ -27,11 +27,11 @@ from core.auth import Principal
 from core.documents import Document
 from core.errors import Conflict
 from core.pdf import data_url, render_pdf_async, render_template, template_source
+from masterdata.models import Customer, Equipment, Product
 from returns.choices import RepairOrderStatus, RmaStatus, StockLocationKind
 from returns.errors import Code
 from returns.models import RepairLabour, RepairOrder, RepairPart, Rma, StockLocation
 from returns.services.rma_lifecycle import visible_rma
-from service_mgmt.models import Customer, Equipment, Product
 
 PACKAGE = "returns"
 STYLESHEET = "returns.css"

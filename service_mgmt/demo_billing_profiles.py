@@ -27,7 +27,7 @@ from contracts.models import BillingProfile
 from contracts.services.billing_profiles import BillingProfileCreate, create_profile
 from core.auth import SYSTEM
 from core.settings import BillingSettings
-from service_mgmt.models import Customer, Site
+from masterdata.models import Customer, Site
 
 CENTRAL_BILLING_SHARE = 0.6  # of the groups (beyond the first, which always is)
 DOMESTIC_PROFILE_SHARE = 0.25  # of the standalone customers not invoiced abroad

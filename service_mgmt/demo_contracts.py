@@ -58,8 +58,8 @@ from contracts.models import (
 from contracts.quota_periods import period_start
 from contracts.services.warranties import counter_limit, warranty_end, warranty_start
 from core.numbering import next_numbers
+from masterdata.models import Customer, Equipment, Product, Site
 from service_mgmt.demo_data import _CHUNK, CURRENCY, REFERENCE_DATE, Progress, _BulkWriter
-from service_mgmt.models import Customer, Equipment, Product, Site
 
 # --------------------------------------------------------------------------- reference data
 

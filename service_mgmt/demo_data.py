@@ -36,7 +36,7 @@ from uuid_utils.compat import uuid7
 
 from core.auth import Role, hash_password
 from core.numbering import next_numbers
-from service_mgmt.choices import (
+from masterdata.choices import (
     CustomerStatus,
     EquipmentEventKind,
     EquipmentStatus,
@@ -44,7 +44,7 @@ from service_mgmt.choices import (
     ReadingKind,
     ReadingSource,
 )
-from service_mgmt.models import (
+from masterdata.models import (
     Absence,
     Certification,
     Contact,
@@ -55,12 +55,12 @@ from service_mgmt.models import (
     EngineerSkill,
     Equipment,
     EquipmentEvent,
-    KnowledgeCode,
     Product,
     Site,
     User,
     WorkingHours,
 )
+from service_mgmt.models import KnowledgeCode
 
 Progress = Callable[[str, int, int], None]
 Row = dict[str, Any]

@@ -21,7 +21,8 @@ from api.app import create_app
 from core.auth import SYSTEM, Role
 from core.db import create_engine, create_session_factory, session_scope
 from core.settings import AuthSettings, DatabaseSettings, ServerSettings, Settings
-from service_mgmt.services.users import UserCreate, create_user
+from masterdata.services.users import UserCreate, create_user
+from returns.reactions import register_handlers as register_domain_handlers
 from tests import database
 from tests.smtp_inbox import smtp  # noqa: F401  (fixture: a real SMTP server for mail tests)
 
@@ -43,6 +44,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # Hashes carry their own parameters, so cheap test hashes still verify through the same code.
     core.auth._hasher = argon2.PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     config.addinivalue_line("markers", "postgres_only: needs PostgreSQL (row locks, concurrency)")
+    # Services called without the app still need every domain's reactions (a unit's warranty ...).
+    register_domain_handlers()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -15,9 +15,9 @@ from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from api.migrate import upgrade
 from core.db import create_engine
 from core.settings import DatabaseSettings
+from migrations.runner import upgrade
 
 KEEP = {"alembic_version"}
 

@@ -13,7 +13,7 @@ from litestar.params import JSONBody
 
 from api.security import EVERYONE, allow, issue_token
 from core.auth import Principal
-from service_mgmt.services.users import Credentials, log_in
+from masterdata.services.users import Credentials, log_in
 
 
 class TokenOut(msgspec.Struct):

@@ -15,7 +15,7 @@ from api.schemas.billing_profiles import BillingProfileOut, BillToOut, bill_to_o
 from api.security import allow
 from contracts.services import billing_profiles as service
 from core.auth import Principal, Role
-from service_mgmt.services.visibility import visible_customer_ids
+from masterdata.services.visibility import customer_scope
 
 EDITORS = {Role.CONTRACT_ADMIN}
 # Invoicing details matter to whoever talks to the customer about money; customers see their own.
@@ -39,8 +39,8 @@ class BillingProfileController(Controller):
         filters = service.BillingProfileFilter(
             customer_id=customer_id, bill_to_customer_id=bill_to_customer_id, country=country
         )
-        visible = await visible_customer_ids(db_session, request.user)
-        found = await service.list_profiles(db_session, filters, page, visible_customer_ids=visible)
+        scope = await customer_scope(db_session, request.user)
+        found = await service.list_profiles(db_session, filters, page, scope=scope)
         return page_out(found, billing_profile_out)
 
     @post(
@@ -62,8 +62,8 @@ class BillingProfileController(Controller):
     async def get_profile(
         self, db_session: DbSession, request: Request[Principal, Any, Any], profile_id: FromPath[UUID]
     ) -> BillingProfileOut:
-        visible = await visible_customer_ids(db_session, request.user)
-        return billing_profile_out(await service.get_profile(db_session, profile_id, visible_customer_ids=visible))
+        scope = await customer_scope(db_session, request.user)
+        return billing_profile_out(await service.get_profile(db_session, profile_id, scope=scope))
 
     @patch(
         "/{profile_id:uuid}",
@@ -91,8 +91,6 @@ class BillingProfileController(Controller):
 async def get_bill_to(
     db_session: DbSession, request: Request[Principal, Any, Any], state: State, customer_id: FromPath[UUID]
 ) -> BillToOut:
-    visible = await visible_customer_ids(db_session, request.user)
-    resolved = await service.resolved_bill_to(
-        db_session, customer_id, state.settings.billing, visible_customer_ids=visible
-    )
+    scope = await customer_scope(db_session, request.user)
+    resolved = await service.resolved_bill_to(db_session, customer_id, state.settings.billing, scope=scope)
     return bill_to_out(resolved)

@@ -13,7 +13,7 @@ from api.paging import PageOut, page_out
 from api.schemas.contacts import ContactOut, contact_out
 from api.security import STAFF, allow
 from core.auth import Principal, Role
-from service_mgmt.services import contacts as service
+from masterdata.services import contacts as service
 
 # Customer users keep their own people up to date; the service limits them to their customers.
 WRITERS = {Role.ADMIN, Role.AGENT, Role.CONTRACT_ADMIN, Role.CUSTOMER}

@@ -22,7 +22,7 @@ from api.schemas.credit import (
 from api.security import STAFF, allow
 from contracts.services import credit as service
 from core.auth import Principal, Role
-from service_mgmt.services.visibility import visible_customer_ids
+from masterdata.services.visibility import customer_scope
 
 MANAGERS = {Role.ADMIN, Role.CONTRACT_ADMIN}
 CHECKERS = {Role.ADMIN, Role.CONTRACT_ADMIN, Role.AGENT, Role.PLANNER}
@@ -63,8 +63,8 @@ class CreditController(Controller):
     async def get_account(
         self, db_session: DbSession, request: Request[Principal, Any, Any], customer_id: FromPath[UUID]
     ) -> CreditAccountOut:
-        visible = await visible_customer_ids(db_session, request.user)
-        view = await service.get_account(db_session, customer_id, visible_customer_ids=visible)
+        scope = await customer_scope(db_session, request.user)
+        view = await service.get_account(db_session, customer_id, scope=scope)
         return credit_account_out(view, for_customer=request.user.is_customer)
 
     @patch(

@@ -13,8 +13,8 @@ from api.paging import PageOut, page_out
 from api.schemas.customers import CustomerOut, customer_out
 from api.security import EVERYONE, STAFF, allow
 from core.auth import Principal, Role
-from service_mgmt.choices import CustomerStatus
-from service_mgmt.services import customers as service
+from masterdata.choices import CustomerStatus
+from masterdata.services import customers as service
 
 WRITERS = {Role.ADMIN, Role.AGENT, Role.CONTRACT_ADMIN}
 READERS = STAFF | {Role.CUSTOMER}

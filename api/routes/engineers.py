@@ -21,8 +21,8 @@ from api.schemas.engineers import (
 )
 from api.security import STAFF, allow
 from core.auth import Principal, Role
-from service_mgmt.services import absences
-from service_mgmt.services import engineers as service
+from masterdata.services import absences
+from masterdata.services import engineers as service
 
 WRITERS = {Role.ADMIN, Role.PLANNER}
 # A technician reads only its own engineer record (the service answers 404 for others).

@@ -27,9 +27,9 @@ from api.schemas.equipment import (
 )
 from api.security import STAFF, allow
 from core.auth import Principal, Role
-from service_mgmt.choices import EquipmentStatus
-from service_mgmt.services import component_replacement, counters
-from service_mgmt.services import equipment as service
+from masterdata.choices import EquipmentStatus
+from masterdata.services import component_replacement, counters
+from masterdata.services import equipment as service
 
 READERS = STAFF | {Role.CUSTOMER}
 WRITERS = {Role.ADMIN, Role.AGENT, Role.DEPOT}

@@ -45,7 +45,7 @@ from contracts.services import (
 from core.auth import Principal, Role
 from core.clock import SYSTEM_CLOCK, Clock
 from core.settings import BillingSettings
-from service_mgmt.services.visibility import visible_customer_ids
+from masterdata.services.visibility import customer_scope
 
 CLOCK: Clock = SYSTEM_CLOCK
 READERS = {Role.ADMIN, Role.CONTRACT_ADMIN, Role.MANAGER, Role.AGENT, Role.CUSTOMER}
@@ -87,8 +87,8 @@ class InvoiceController(Controller):
             issued_from=issued_from,
             issued_to=issued_to,
         )
-        visible = await visible_customer_ids(db_session, request.user)
-        found = await invoice_queries.list_invoices(db_session, filters, page, visible_customer_ids=visible)
+        scope = await customer_scope(db_session, request.user)
+        found = await invoice_queries.list_invoices(db_session, filters, page, scope=scope)
         staff = not request.user.is_customer
         return page_out(found, lambda invoice: invoice_out(invoice, staff=staff))
 
@@ -96,8 +96,8 @@ class InvoiceController(Controller):
     async def get_invoice(
         self, db_session: DbSession, request: Request[Principal, Any, Any], invoice_id: FromPath[UUID]
     ) -> InvoiceDetailOut:
-        visible = await visible_customer_ids(db_session, request.user)
-        view = await invoice_queries.get_invoice(db_session, invoice_id, visible_customer_ids=visible)
+        scope = await customer_scope(db_session, request.user)
+        view = await invoice_queries.get_invoice(db_session, invoice_id, scope=scope)
         return invoice_detail_out(view, staff=not request.user.is_customer)
 
     @get(
@@ -114,10 +114,8 @@ class InvoiceController(Controller):
         request: Request[Principal, Any, Any],
         invoice_id: FromPath[UUID],
     ) -> Response[bytes]:
-        visible = await visible_customer_ids(db_session, request.user)
-        pdf = await invoice_document.invoice_pdf_for(
-            db_session, invoice_id, _billing(state), visible_customer_ids=visible
-        )
+        scope = await customer_scope(db_session, request.user)
+        pdf = await invoice_document.invoice_pdf_for(db_session, invoice_id, _billing(state), scope=scope)
         return Response(
             content=pdf.content,
             media_type=pdf.content_type,

@@ -30,7 +30,7 @@ from contracts.services import accounting_export, payments, receivables
 from core.auth import Principal, Role
 from core.clock import SYSTEM_CLOCK, Clock
 from core.errors import NotFound
-from service_mgmt.services.visibility import visible_customer_ids
+from masterdata.services.visibility import CustomerScope, customer_scope
 
 CLOCK: Clock = SYSTEM_CLOCK
 WRITERS = {Role.CONTRACT_ADMIN}
@@ -81,16 +81,16 @@ class PaymentController(Controller):
             received_to=received_to,
             unallocated=unallocated,
         )
-        visible = await visible_customer_ids(db_session, request.user)
-        found = await payments.list_payments(db_session, filters, page, visible_customer_ids=visible)
+        scope = await customer_scope(db_session, request.user)
+        found = await payments.list_payments(db_session, filters, page, scope=scope)
         return page_out(found, payment_out)
 
     @get("/{payment_id:uuid}", summary="One payment with its allocations", **allow(READERS))
     async def get_payment(
         self, db_session: DbSession, request: Request[Principal, Any, Any], payment_id: FromPath[UUID]
     ) -> PaymentOut:
-        visible = await visible_customer_ids(db_session, request.user)
-        return payment_out(await payments.get_payment(db_session, payment_id, visible_customer_ids=visible))
+        scope = await customer_scope(db_session, request.user)
+        return payment_out(await payments.get_payment(db_session, payment_id, scope=scope))
 
     @post(
         "/{payment_id:uuid}/allocations",
@@ -108,14 +108,14 @@ class PaymentController(Controller):
         return payment_out(await payments.allocate_payment(db_session, request.user, payment_id, data))
 
 
-async def _scope(session: AsyncSession, principal: Principal, customer_id: UUID | None) -> list[UUID] | None:
-    """The customers to report on: the one asked for (if visible), else all visible (None: all)."""
-    visible = await visible_customer_ids(session, principal)
-    if customer_id is not None:
-        if visible is not None and customer_id not in visible:
-            raise NotFound("customer", customer_id, field="customer_id")
-        return [customer_id]
-    return None if visible is None else sorted(visible)
+async def _scope(session: AsyncSession, principal: Principal, customer_id: UUID | None) -> CustomerScope:
+    """The customers to report on: the one asked for (if visible), else all the caller may see."""
+    scope = await customer_scope(session, principal)
+    if customer_id is None:
+        return scope
+    if not scope.allows(customer_id):
+        raise NotFound("customer", customer_id, field="customer_id")
+    return CustomerScope.only({customer_id})
 
 
 class ReceivablesController(Controller):

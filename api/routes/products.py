@@ -13,8 +13,8 @@ from api.paging import PageOut, page_out
 from api.schemas.products import ProductOut, product_out
 from api.security import EVERYONE, allow
 from core.auth import Principal, Role
-from service_mgmt.choices import ProductKind
-from service_mgmt.services import products as service
+from masterdata.choices import ProductKind
+from masterdata.services import products as service
 
 WRITERS = {Role.ADMIN, Role.CONTRACT_ADMIN}
 

@@ -28,7 +28,7 @@ from contracts.services import contract_lines as lines
 from contracts.services import service_contracts as service
 from core.auth import Principal, Role
 from core.clock import SYSTEM_CLOCK, Clock
-from service_mgmt.services.visibility import visible_customer_ids
+from masterdata.services.visibility import customer_scope
 
 WRITERS = {Role.ADMIN, Role.CONTRACT_ADMIN}
 READERS = STAFF | {Role.CUSTOMER}
@@ -54,8 +54,8 @@ class ServiceContractController(Controller):
         ends_before: Annotated[dt.date | None, QueryParameter(description="term ends before this day")] = None,
     ) -> PageOut[ContractOut]:
         filters = service.ContractFilter(customer_id=customer_id, status=status, ends_before=ends_before)
-        visible = await visible_customer_ids(db_session, request.user)
-        return page_out(await service.list_contracts(db_session, filters, page, visible), contract_out)
+        scope = await customer_scope(db_session, request.user)
+        return page_out(await service.list_contracts(db_session, filters, page, scope), contract_out)
 
     @get("/notices", summary="Notices raised about contracts (renewal reminders)", **allow(READERS))
     async def list_notices(
@@ -67,8 +67,8 @@ class ServiceContractController(Controller):
         kind: Annotated[str | None, QueryParameter(max_length=32, description="e.g. renewal_reminder")] = None,
     ) -> PageOut[ContractNoticeOut]:
         filters = service.NoticeFilter(contract_id=contract_id, kind=kind)
-        visible = await visible_customer_ids(db_session, request.user)
-        return page_out(await service.list_notices(db_session, filters, page, visible), contract_notice_out)
+        scope = await customer_scope(db_session, request.user)
+        return page_out(await service.list_notices(db_session, filters, page, scope), contract_notice_out)
 
     @post("/", summary="Create a contract (in draft)", **allow(WRITERS))
     async def create_contract(
@@ -80,8 +80,8 @@ class ServiceContractController(Controller):
     async def get_contract(
         self, db_session: DbSession, request: Request[Principal, Any, Any], contract_id: FromPath[UUID]
     ) -> ContractDetailOut:
-        visible = await visible_customer_ids(db_session, request.user)
-        return contract_detail_out(await service.get_contract(db_session, contract_id, visible))
+        scope = await customer_scope(db_session, request.user)
+        return contract_detail_out(await service.get_contract(db_session, contract_id, scope))
 
     @patch("/{contract_id:uuid}", summary="Change a contract (send the version you read)", **allow(WRITERS))
     async def update_contract(

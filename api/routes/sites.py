@@ -13,7 +13,7 @@ from api.paging import PageOut, page_out
 from api.schemas.sites import SiteOut, site_out
 from api.security import STAFF, allow
 from core.auth import Principal, Role
-from service_mgmt.services import sites as service
+from masterdata.services import sites as service
 
 WRITERS = {Role.ADMIN, Role.AGENT}
 READERS = STAFF | {Role.CUSTOMER}

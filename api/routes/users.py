@@ -13,7 +13,7 @@ from api.paging import PageOut, page_out
 from api.schemas.users import UserOut, user_out
 from api.security import allow
 from core.auth import Principal, Role
-from service_mgmt.services import users as service
+from masterdata.services import users as service
 
 
 class UserController(Controller):

@@ -30,7 +30,7 @@ from api.security import STAFF, allow
 from contracts.choices import WarrantyKind
 from contracts.services import warranties as service
 from core.auth import Principal, Role
-from service_mgmt.services.visibility import visible_customer_ids
+from masterdata.services.visibility import customer_scope
 
 WRITERS = {Role.ADMIN, Role.CONTRACT_ADMIN}
 TERM_READERS = STAFF
@@ -123,8 +123,8 @@ class WarrantyController(Controller):
         filters = service.WarrantyFilter(
             equipment_id=equipment_id, customer_id=customer_id, active_on=active_on, kind=kind
         )
-        visible = await visible_customer_ids(db_session, request.user)
-        return page_out(await service.list_warranties(db_session, filters, page, visible), warranty_out)
+        scope = await customer_scope(db_session, request.user)
+        return page_out(await service.list_warranties(db_session, filters, page, scope), warranty_out)
 
     @post("/", summary="Sell an extended warranty for a unit", **allow(WRITERS))
     async def sell_extended_warranty(
@@ -136,8 +136,8 @@ class WarrantyController(Controller):
     async def get_warranty(
         self, db_session: DbSession, request: Request[Principal, Any, Any], warranty_id: FromPath[UUID]
     ) -> WarrantyOut:
-        visible = await visible_customer_ids(db_session, request.user)
-        return warranty_out(await service.get_warranty(db_session, warranty_id, visible))
+        scope = await customer_scope(db_session, request.user)
+        return warranty_out(await service.get_warranty(db_session, warranty_id, scope))
 
     @post(
         "/{warranty_id:uuid}/void",
@@ -163,5 +163,5 @@ class EquipmentWarrantyController(Controller):
     async def list_equipment_warranties(
         self, db_session: DbSession, request: Request[Principal, Any, Any], equipment_id: FromPath[UUID]
     ) -> list[WarrantyOut]:
-        visible = await visible_customer_ids(db_session, request.user)
-        return [warranty_out(v) for v in await service.list_equipment_warranties(db_session, equipment_id, visible)]
+        scope = await customer_scope(db_session, request.user)
+        return [warranty_out(v) for v in await service.list_equipment_warranties(db_session, equipment_id, scope)]

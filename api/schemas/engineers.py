@@ -8,10 +8,10 @@ from uuid import UUID
 
 import msgspec
 
-from service_mgmt.availability import DayAvailability
-from service_mgmt.models import Absence
-from service_mgmt.services.absences import EngineerAvailability
-from service_mgmt.services.engineers import EngineerView
+from masterdata.availability import DayAvailability
+from masterdata.models import Absence
+from masterdata.services.absences import EngineerAvailability
+from masterdata.services.engineers import EngineerView
 
 
 class SkillOut(msgspec.Struct, kw_only=True):

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from service_mgmt.services.sites import OpeningHours
+from masterdata.services.sites import OpeningHours
 
 
 class SiteOut(msgspec.Struct, kw_only=True):

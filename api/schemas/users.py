@@ -7,7 +7,7 @@ from uuid import UUID
 
 import msgspec
 
-from service_mgmt.models import User
+from masterdata.models import User
 
 
 class UserOut(msgspec.Struct, kw_only=True):

@@ -20,8 +20,7 @@ from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from advanced_alchemy.types import GUID
-from sqlalchemy import String, column, select, table
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -29,6 +28,7 @@ from contracts.choices import InvoiceStatus
 from contracts.errors import Code
 from contracts.models import Invoice, Payment, PaymentAllocation
 from core.errors import Invalid
+from masterdata.models import Customer
 
 CENT = Decimal("0.01")
 BATCH = 500
@@ -63,8 +63,6 @@ PAYMENT_COLUMNS = (
     "allocations",
 )
 
-_customers = table("customers", column("id", GUID), column("number", String), column("name", String))
-
 
 def check_range(date_from: dt.date, date_to: dt.date) -> None:
     """Refuse a reversed or absurd range before the first byte is sent."""
@@ -77,8 +75,8 @@ def check_range(date_from: dt.date, date_to: dt.date) -> None:
 async def invoice_rows(session: AsyncSession, date_from: dt.date, date_to: dt.date) -> AsyncIterator[list[str]]:
     corrected = aliased(Invoice)
     stmt = (
-        select(Invoice, _customers.c.number, _customers.c.name, corrected.number)
-        .join(_customers, _customers.c.id == Invoice.customer_id)
+        select(Invoice, Customer.number, Customer.name, corrected.number)
+        .join(Customer, Customer.id == Invoice.customer_id)
         .outerjoin(corrected, corrected.id == Invoice.corrects_invoice_id)
         .where(
             Invoice.status != InvoiceStatus.DRAFT.value,
@@ -113,8 +111,8 @@ async def payment_rows(session: AsyncSession, date_from: dt.date, date_to: dt.da
     # One query, one row per allocation (or one for a payment without any), grouped back here:
     # no second query while the cursor is open.
     stmt = (
-        select(Payment, _customers.c.number, Invoice.number, PaymentAllocation.amount)
-        .join(_customers, _customers.c.id == Payment.customer_id)
+        select(Payment, Customer.number, Invoice.number, PaymentAllocation.amount)
+        .join(Customer, Customer.id == Payment.customer_id)
         .outerjoin(PaymentAllocation, PaymentAllocation.payment_id == Payment.id)
         .outerjoin(Invoice, Invoice.id == PaymentAllocation.invoice_id)
         .where(Payment.received_on >= date_from, Payment.received_on <= date_to)

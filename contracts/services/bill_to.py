@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from advanced_alchemy.types import GUID
-from sqlalchemy import String, column, select, table
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.invoice_math import PaymentTerms, TaxRate
@@ -23,16 +22,7 @@ from contracts.models import BillingProfile
 from contracts.tax_defaults import default_tax
 from core.db import in_chunks
 from core.settings import BillingSettings
-
-# contracts refers to customers by id; this names just the columns it reads.
-_customers = table(
-    "customers",
-    column("id", GUID),
-    column("number", String),
-    column("name", String),
-    column("email", String),
-    column("country", String),
-)
+from masterdata.models import Customer
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +83,11 @@ async def _profiles(session: AsyncSession, ids: set[UUID]) -> dict[UUID, Billing
 async def _customer_rows(session: AsyncSession, ids: set[UUID]) -> dict[UUID, Any]:
     found: dict[UUID, Any] = {}
     for chunk in in_chunks(sorted(ids)):
-        rows = await session.execute(select(_customers).where(_customers.c.id.in_(chunk)))
+        rows = await session.execute(
+            select(Customer.id, Customer.number, Customer.name, Customer.email, Customer.country).where(
+                Customer.id.in_(chunk)
+            )
+        )
         found |= {row.id: row for row in rows}
     return found
 

@@ -29,8 +29,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from advanced_alchemy.types import GUID
-from sqlalchemy import String, column, select, table
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.errors import Code
@@ -45,9 +44,8 @@ from core.errors import Conflict, Invalid, NotFound
 from core.fields import Version
 from core.listing import Page, PageRequest, paginate
 from core.settings import BillingSettings
-
-# contracts refers to customers by id; this names just the columns it reads.
-_customers = table("customers", column("id", GUID), column("country", String))
+from masterdata.models import Customer
+from masterdata.services.visibility import CustomerScope
 
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")  # the same rule as core.fields.Email
@@ -127,12 +125,10 @@ class ResolvedBillTo:
 # --- reading --------------------------------------------------------------------------------
 
 
-async def get_profile(
-    session: AsyncSession, profile_id: UUID, *, visible_customer_ids: set[UUID] | None = None
-) -> BillingProfile:
-    """A profile; a customer user outside ``visible_customer_ids`` gets 404, as for a missing one."""
+async def get_profile(session: AsyncSession, profile_id: UUID, *, scope: CustomerScope) -> BillingProfile:
+    """A profile; a customer user outside the scope gets 404, as for a missing one."""
     profile = await session.get(BillingProfile, profile_id)
-    if profile is None or (visible_customer_ids is not None and profile.customer_id not in visible_customer_ids):
+    if profile is None or not scope.allows(profile.customer_id):
         raise NotFound("billing_profile", profile_id)
     return profile
 
@@ -142,11 +138,10 @@ async def list_profiles(
     filters: BillingProfileFilter,
     page: PageRequest,
     *,
-    visible_customer_ids: set[UUID] | None = None,
+    scope: CustomerScope,
 ) -> Page[BillingProfile]:
     stmt = select(BillingProfile)
-    if visible_customer_ids is not None:
-        stmt = stmt.where(BillingProfile.customer_id.in_(visible_customer_ids))
+    stmt = scope.restrict(stmt, BillingProfile.customer_id)
     if filters.customer_id is not None:
         stmt = stmt.where(BillingProfile.customer_id == filters.customer_id)
     if filters.bill_to_customer_id is not None:
@@ -163,10 +158,10 @@ async def resolved_bill_to(
     customer_id: UUID,
     settings: BillingSettings,
     *,
-    visible_customer_ids: set[UUID] | None = None,
+    scope: CustomerScope,
 ) -> ResolvedBillTo:
     """Who a customer's invoices go to, with tax and terms, exactly as billing will resolve it."""
-    if visible_customer_ids is not None and customer_id not in visible_customer_ids:
+    if not scope.allows(customer_id):
         raise NotFound("customer", customer_id)
     found = (await bill_to_of(session, [customer_id], settings)).get(customer_id)
     if found is None:
@@ -219,7 +214,7 @@ async def update_profile(
     data: BillingProfileUpdate,
     settings: BillingSettings,
 ) -> BillingProfile:
-    profile = await get_profile(session, profile_id)
+    profile = await get_profile(session, profile_id, scope=CustomerScope.everyone())  # staff only (route guard)
     check_version("billing_profile", profile, data.version)
     changes = sent_fields(data)
     _clean(changes)
@@ -256,9 +251,9 @@ async def _lock_customers(session: AsyncSession, customer_id: UUID, bill_to_cust
     """Lock the customer and its payer (id order, so two changes cannot deadlock); the customer's country."""
     wanted = sorted({customer_id} | ({bill_to_customer_id} if bill_to_customer_id else set()))
     rows = await session.execute(
-        select(_customers.c.id, _customers.c.country)
-        .where(_customers.c.id.in_(wanted))
-        .order_by(_customers.c.id)
+        select(Customer.id, Customer.country)
+        .where(Customer.id.in_(wanted))
+        .order_by(Customer.id)
         .with_for_update()  # orders concurrent bill-to changes (see the module doc); no-op on SQLite
     )
     countries: dict[UUID, str | None] = {row.id: row.country for row in rows}

@@ -20,8 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
-from advanced_alchemy.types import GUID, DateTimeUTC
-from sqlalchemy import Numeric, String, column, select, table
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.choices import BillableStatus, BillingPeriod, BillingTiming, ContractStatus, InvoiceLineSource
@@ -38,21 +37,11 @@ from contracts.models import (
 )
 from contracts.usage_charge import Reading, UsagePlan, included_for, used_volume
 from core.db import in_chunks
+from masterdata.models import Counter, CounterReading
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
 PRICE = Decimal("0.000001")
-
-# contracts refers to equipment by id; these name just the columns usage billing reads.
-_counters = table("counters", column("id", GUID), column("equipment_id", GUID), column("name", String))
-_readings = table(
-    "counter_readings",
-    column("id", GUID),
-    column("counter_id", GUID),
-    column("value", Numeric(18, 3)),
-    column("read_at", DateTimeUTC(timezone=True)),
-    column("kind", String),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,9 +282,9 @@ async def _usage_counters(session: AsyncSession, due: dict[UUID, tuple[_Contract
     found: dict[UUID, set[UUID]] = defaultdict(set)
     for chunk in in_chunks(sorted(due)):
         rows = await session.execute(
-            select(ContractLine.contract_id, _counters.c.id, _counters.c.name)
+            select(ContractLine.contract_id, Counter.id, Counter.name)
             .join(ContractLineEquipment, ContractLineEquipment.line_id == ContractLine.id)
-            .join(_counters, _counters.c.equipment_id == ContractLineEquipment.equipment_id)
+            .join(Counter, Counter.equipment_id == ContractLineEquipment.equipment_id)
             .where(ContractLine.contract_id.in_(chunk))
         )
         for contract_id, counter_id, name in rows.tuples():
@@ -332,9 +321,15 @@ async def _readings_after(
     found: dict[UUID, list[tuple[UUID, Reading]]] = defaultdict(list)
     for chunk in in_chunks(counter_ids):
         rows = await session.execute(
-            select(_readings.c.id, _readings.c.counter_id, _readings.c.value, _readings.c.read_at, _readings.c.kind)
-            .where(_readings.c.counter_id.in_(chunk), _readings.c.read_at < until)
-            .order_by(_readings.c.counter_id, _readings.c.read_at, _readings.c.id)
+            select(
+                CounterReading.id,
+                CounterReading.counter_id,
+                CounterReading.value,
+                CounterReading.read_at,
+                CounterReading.kind,
+            )
+            .where(CounterReading.counter_id.in_(chunk), CounterReading.read_at < until)
+            .order_by(CounterReading.counter_id, CounterReading.read_at, CounterReading.id)
         )
         for reading_id, counter_id, value, read_at, kind in rows.tuples():
             floor = oldest.get(counter_id)

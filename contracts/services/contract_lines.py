@@ -12,8 +12,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from advanced_alchemy.types import GUID
-from sqlalchemy import column, delete, func, select, table
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -35,10 +34,7 @@ from core.auth import Principal
 from core.editing import apply, check_version, sent_fields
 from core.errors import Conflict, Invalid, NotFound
 from core.fields import Name, Version
-
-# contracts never imports service_mgmt: sites and equipment are referenced by table name only.
-_sites = table("sites", column("id", GUID), column("customer_id", GUID))
-_equipment = table("equipment", column("id", GUID), column("customer_id", GUID))
+from masterdata.models import Equipment, Site
 
 EDITABLE = frozenset({ContractStatus.DRAFT, ContractStatus.ACTIVE})
 
@@ -171,7 +167,7 @@ async def _check_references(
     session: AsyncSession, contract: ServiceContract, fields: dict[str, Any], new_units: list[UUID]
 ) -> None:
     if fields.get("site_id") is not None:
-        owner = await session.scalar(select(_sites.c.customer_id).where(_sites.c.id == fields["site_id"]))
+        owner = await session.scalar(select(Site.customer_id).where(Site.id == fields["site_id"]))
         if owner is None:
             raise NotFound("site", fields["site_id"], field="site_id")
         if owner != contract.customer_id:
@@ -187,7 +183,7 @@ async def _check_references(
 async def _check_units(session: AsyncSession, customer_id: UUID, units: list[UUID]) -> None:
     if not units:
         return
-    rows = await session.execute(select(_equipment.c.id, _equipment.c.customer_id).where(_equipment.c.id.in_(units)))
+    rows = await session.execute(select(Equipment.id, Equipment.customer_id).where(Equipment.id.in_(units)))
     owners: dict[UUID, UUID] = dict(rows.tuples().all())
     for index, unit in enumerate(units):
         if unit not in owners:

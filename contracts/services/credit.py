@@ -28,8 +28,7 @@ from typing import Annotated
 from uuid import UUID
 
 import msgspec
-from advanced_alchemy.types import GUID
-from sqlalchemy import Boolean, String, case, column, select, table, update
+from sqlalchemy import case, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,6 +52,8 @@ from core.editing import apply, check_version, sent_fields
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.fields import CurrencyCode, Version
 from core.listing import Page, PageRequest, paginate
+from masterdata.models import Customer, User
+from masterdata.services.visibility import CustomerScope
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
@@ -62,9 +63,6 @@ DEFAULT_OVERRIDE_VALIDITY = dt.timedelta(days=7)
 MAX_OVERRIDE_VALIDITY = dt.timedelta(days=30)
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
-# contracts refers to customers and users by id only; these name just the columns it reads.
-_customers = table("customers", column("id", GUID))
-_users = table("users", column("id", GUID), column("role", String), column("active", Boolean))
 
 Days = Annotated[int, msgspec.Meta(ge=0, le=3650)]
 HoldReason = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
@@ -203,11 +201,11 @@ async def get_account(
     session: AsyncSession,
     customer_id: UUID,
     *,
-    visible_customer_ids: set[UUID] | None = None,
+    scope: CustomerScope,
     clock: Clock = SYSTEM_CLOCK,
 ) -> CreditAccountView:
-    """The account of a customer; customers outside ``visible_customer_ids`` answer 404."""
-    if visible_customer_ids is not None and customer_id not in visible_customer_ids:
+    """The account of a customer; customers outside the scope answer 404."""
+    if not scope.allows(customer_id):
         raise NotFound("credit_account", customer_id)
     account = await _account(session, customer_id)
     return (await _views(session, [account], clock.now()))[0]
@@ -511,7 +509,7 @@ def _check_four_eyes(actor: Principal, requested_by_id: UUID) -> None:
 
 
 async def _check_requester(session: AsyncSession, user_id: UUID) -> None:
-    row = (await session.execute(select(_users.c.role, _users.c.active).where(_users.c.id == user_id))).first()
+    row = (await session.execute(select(User.role, User.active).where(User.id == user_id))).first()
     if row is None:
         raise NotFound("user", user_id, field="requested_by_id")
     if not row.active or row.role == Role.CUSTOMER.value:
@@ -540,7 +538,7 @@ def _valid_until(requested: dt.datetime | None, now: dt.datetime) -> dt.datetime
 
 
 async def _require_customer(session: AsyncSession, customer_id: UUID) -> None:
-    if await session.scalar(select(_customers.c.id).where(_customers.c.id == customer_id)) is None:
+    if await session.scalar(select(Customer.id).where(Customer.id == customer_id)) is None:
         raise NotFound("customer", customer_id, field="customer_id")
 
 

@@ -19,8 +19,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from advanced_alchemy.types import GUID, DateTimeUTC
-from sqlalchemy import Date, Numeric, Select, String, and_, bindparam, column, exists, or_, select, table
+from sqlalchemy import Date, Select, String, and_, bindparam, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -51,20 +50,11 @@ from contracts.models import (
 from contracts.quota_periods import period_start
 from contracts.services.calendars import calendar_from
 from core.calendars import CoverageCalendar
+from masterdata.models import Counter, CounterReading
 
 # The current quota period of a yearly or monthly quota started less than this before the day
 # of the request; a term quota's (and a not yet started contract's) period starts with the contract.
 _PERIOD_REACH = dt.timedelta(days=367)
-
-# Counters belong to service_mgmt, which this package may not import: read by table name.
-_counters = table("counters", column("id", GUID), column("equipment_id", GUID), column("name", String))
-_readings = table(
-    "counter_readings",
-    column("id", GUID),
-    column("counter_id", GUID),
-    column("value", Numeric(18, 3)),
-    column("read_at", DateTimeUTC),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,10 +132,10 @@ _LEVEL_COLUMNS = (
 _EQUIPMENT_ID = bindparam("equipment_id", type_=Warranty.equipment_id.type)
 
 _LATEST_READING = (
-    select(_readings.c.value)
-    .join(_counters, _counters.c.id == _readings.c.counter_id)
-    .where(_counters.c.equipment_id == Warranty.equipment_id, _counters.c.name == Warranty.counter_name)
-    .order_by(_readings.c.read_at.desc(), _readings.c.id.desc())
+    select(CounterReading.value)
+    .join(Counter, Counter.id == CounterReading.counter_id)
+    .where(Counter.equipment_id == Warranty.equipment_id, Counter.name == Warranty.counter_name)
+    .order_by(CounterReading.read_at.desc(), CounterReading.id.desc())
     .limit(1)
     .scalar_subquery()
 )

@@ -25,8 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from uuid import UUID
 
-from advanced_alchemy.types import GUID
-from sqlalchemy import ColumnElement, String, and_, column, exists, func, select, table
+from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from contracts.choices import BillingRunStatus, InvoiceKind, InvoiceStatus
@@ -40,6 +39,7 @@ from core.clock import SYSTEM_CLOCK, Clock
 from core.db import session_scope
 from core.errors import Conflict, Invalid
 from core.settings import BillingSettings
+from masterdata.models import Customer
 
 ZERO = Decimal("0.00")
 MAX_CHUNK = 5000
@@ -47,7 +47,6 @@ MAX_CHUNK = 5000
 Progress = Callable[[int, int], None]  # (drafts handled, in all)
 
 # contracts refers to customers by id; the number only orders the drafts.
-_customers = table("customers", column("id", GUID), column("number", String))
 
 
 @dataclass(slots=True)
@@ -121,9 +120,9 @@ async def _issue_chunk(
     # locks its draft and then waits for the series.
     locked = await session.scalars(
         select(Invoice)
-        .join(_customers, _customers.c.id == Invoice.customer_id)
+        .join(Customer, Customer.id == Invoice.customer_id)
         .where(Invoice.id.in_(ids))
-        .order_by(_customers.c.number, Invoice.id)
+        .order_by(Customer.number, Invoice.id)
         .with_for_update(of=Invoice)
         .execution_options(populate_existing=True)
     )
@@ -148,9 +147,9 @@ async def drafts_in_customer_order(session: AsyncSession, month: str) -> list[UU
     has_lines = exists().where(InvoiceLine.invoice_id == Invoice.id)
     rows = await session.scalars(
         select(Invoice.id)
-        .join(_customers, _customers.c.id == Invoice.customer_id)
+        .join(Customer, Customer.id == Invoice.customer_id)
         .where(_drafts_of(month), has_lines)
-        .order_by(_customers.c.number, Invoice.id)
+        .order_by(Customer.number, Invoice.id)
     )
     return list(rows.all())
 

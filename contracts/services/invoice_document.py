@@ -37,6 +37,7 @@ from core.outbox import OutboxMessage
 from core.outbox_dispatch import Delivery, PermanentFailure
 from core.pdf import render_pdf_async, render_template
 from core.settings import BillingSettings, load_billing_settings
+from masterdata.services.visibility import CustomerScope
 
 CONTENT_TYPE = "application/pdf"
 PACKAGE = "contracts"
@@ -105,10 +106,10 @@ async def invoice_pdf_for(
     invoice_id: UUID,
     settings: BillingSettings,
     *,
-    visible_customer_ids: set[UUID] | None = None,
+    scope: CustomerScope,
 ) -> PdfFile:
     """The PDF for someone allowed to see the invoice: stored once issued, a preview for a draft."""
-    invoice = await find_invoice(session, invoice_id, visible_customer_ids=visible_customer_ids)
+    invoice = await find_invoice(session, invoice_id, scope=scope)
     if invoice.status == InvoiceStatus.DRAFT.value:
         return PdfFile(filename_of(invoice), CONTENT_TYPE, await render_invoice(session, invoice, settings))
     document = await stored_invoice_document(session, invoice, settings)

@@ -1,7 +1,7 @@
 """Reading invoices and credit notes: the list with its filters, one invoice with its lines.
 
 A customer user sees the invoices billed to its own customer or to one below it
-(`visible_customer_ids`, computed by the caller), and only once they are issued: a draft is
+(the caller's `CustomerScope`), and only once they are issued: a draft is
 still the contract administrator's work in progress. Anything else answers 404, as if it did
 not exist.
 """
@@ -23,6 +23,7 @@ from contracts.models import Invoice, InvoiceLine
 from contracts.services.invoice_totals import lines_of
 from core.errors import NotFound
 from core.listing import Page, PageRequest, paginate
+from masterdata.services.visibility import CustomerScope
 
 ZERO = Decimal("0.00")
 
@@ -61,14 +62,12 @@ async def list_invoices(
     filters: InvoiceFilter,
     page: PageRequest,
     *,
-    visible_customer_ids: set[UUID] | None = None,
+    scope: CustomerScope,
 ) -> Page[Invoice]:
     stmt = select(Invoice)
-    if visible_customer_ids is not None:
-        stmt = stmt.where(
-            Invoice.customer_id.in_(visible_customer_ids or {UUID(int=0)}),
-            Invoice.status != InvoiceStatus.DRAFT.value,
-        )
+    condition = scope.condition(Invoice.customer_id)
+    if condition is not None:  # a customer sees its issued invoices, never drafts
+        stmt = stmt.where(condition, Invoice.status != InvoiceStatus.DRAFT.value)
     if filters.customer_id is not None:
         stmt = stmt.where(Invoice.customer_id == filters.customer_id)
     if filters.status is not None:
@@ -84,26 +83,22 @@ async def list_invoices(
     return await paginate(session, stmt, page, sortable=SORTABLE, default_sort="-created_at", tie_breaker=Invoice.id)
 
 
-async def find_invoice(
-    session: AsyncSession, invoice_id: UUID, *, visible_customer_ids: set[UUID] | None = None
-) -> Invoice:
+async def find_invoice(session: AsyncSession, invoice_id: UUID, *, scope: CustomerScope) -> Invoice:
     """The invoice if the caller may see it; 404 otherwise (unknown, another customer's, a draft)."""
     invoice = await session.get(Invoice, invoice_id)
-    if invoice is None or not is_visible(invoice, visible_customer_ids):
+    if invoice is None or not is_visible(invoice, scope):
         raise NotFound("invoice", invoice_id)
     return invoice
 
 
-def is_visible(invoice: Invoice, visible_customer_ids: set[UUID] | None) -> bool:
-    if visible_customer_ids is None:
+def is_visible(invoice: Invoice, scope: CustomerScope) -> bool:
+    if scope.is_everyone:
         return True
-    return invoice.customer_id in visible_customer_ids and invoice.status != InvoiceStatus.DRAFT.value
+    return scope.allows(invoice.customer_id) and invoice.status != InvoiceStatus.DRAFT.value
 
 
-async def get_invoice(
-    session: AsyncSession, invoice_id: UUID, *, visible_customer_ids: set[UUID] | None = None
-) -> InvoiceView:
-    invoice = await find_invoice(session, invoice_id, visible_customer_ids=visible_customer_ids)
+async def get_invoice(session: AsyncSession, invoice_id: UUID, *, scope: CustomerScope) -> InvoiceView:
+    invoice = await find_invoice(session, invoice_id, scope=scope)
     return await view_of(session, invoice)
 
 

@@ -27,10 +27,8 @@ from typing import Annotated
 from uuid import UUID
 
 import msgspec
-from advanced_alchemy.types import GUID
-from sqlalchemy import select, table
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import column
 
 from contracts.choices import OPEN_INVOICE_STATUSES, InvoiceKind, PaymentMethod
 from contracts.errors import Code
@@ -43,13 +41,14 @@ from core.errors import Invalid, NotFound
 from core.fields import CurrencyCode, LongText, Money
 from core.listing import Page, PageRequest, paginate
 from core.numbering import next_number
+from masterdata.models import Customer
+from masterdata.services.visibility import CustomerScope
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
 MAX_ALLOCATIONS = 500
 
-_customers = table("customers", column("id", GUID))
 
 Reference = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 
@@ -122,7 +121,7 @@ async def record_payment(
         raise Invalid(
             Code.RECEIVED_IN_FUTURE, f"received_on {data.received_on} lies in the future", field="received_on"
         )
-    if await session.scalar(select(_customers.c.id).where(_customers.c.id == data.customer_id)) is None:
+    if await session.scalar(select(Customer.id).where(Customer.id == data.customer_id)) is None:
         raise NotFound("customer", data.customer_id, field="customer_id")
     # Refuse bad allocations before a number is taken or anything is written.
     await _explicit_targets(session, data.customer_id, data.currency, data.allocations)
@@ -296,12 +295,10 @@ async def _settle(
 # --- reading --------------------------------------------------------------------------------
 
 
-async def get_payment(
-    session: AsyncSession, payment_id: UUID, *, visible_customer_ids: set[UUID] | None = None
-) -> PaymentView:
-    """One payment with its allocations; customers outside ``visible_customer_ids`` answer 404."""
+async def get_payment(session: AsyncSession, payment_id: UUID, *, scope: CustomerScope) -> PaymentView:
+    """One payment with its allocations; customers outside the scope answer 404."""
     payment = await session.get(Payment, payment_id)
-    if payment is None or (visible_customer_ids is not None and payment.customer_id not in visible_customer_ids):
+    if payment is None or not scope.allows(payment.customer_id):
         raise NotFound("payment", payment_id)
     return await _view(session, payment)
 
@@ -311,11 +308,10 @@ async def list_payments(
     filters: PaymentFilter,
     page: PageRequest,
     *,
-    visible_customer_ids: set[UUID] | None = None,
+    scope: CustomerScope,
 ) -> Page[PaymentView]:
     stmt = select(Payment)
-    if visible_customer_ids is not None:
-        stmt = stmt.where(Payment.customer_id.in_(visible_customer_ids))
+    stmt = scope.restrict(stmt, Payment.customer_id)
     if filters.customer_id is not None:
         stmt = stmt.where(Payment.customer_id == filters.customer_id)
     if filters.currency:

@@ -28,19 +28,18 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
-from advanced_alchemy.types import GUID
-from sqlalchemy import ColumnElement, String, case, column, func, select, table
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.choices import InvoiceKind, InvoiceStatus
 from contracts.invoice_math import AgingBucket, OpenItem, aging
 from contracts.models import Invoice, Payment, PaymentAllocation
 from core.db import in_chunks
+from masterdata.models import Customer
+from masterdata.services.visibility import CustomerScope
 
 ZERO = Decimal("0.00")
 TENTH = Decimal("0.1")
-
-_customers = table("customers", column("id", GUID), column("number", String), column("name", String))
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +89,9 @@ class Balance:
 # --- open items -----------------------------------------------------------------------------
 
 
-async def open_items(
-    session: AsyncSession, on: dt.date, customer_ids: Iterable[UUID] | None = None
-) -> list[ReceivableItem]:
-    """Every open item at ``on`` (of these customers, or of all), oldest due first."""
+async def open_items(session: AsyncSession, on: dt.date, scope: CustomerScope) -> list[ReceivableItem]:
+    """Every open item at ``on`` of the customers in scope, oldest due first."""
+    customer_ids = scope.customer_ids
     if customer_ids is None:
         items = await _invoice_items(session, on, None) + await _payment_items(session, on, None)
     else:
@@ -181,7 +179,7 @@ def _allocated_to(correlation: ColumnElement[bool], on: dt.date) -> Any:
 async def balances(session: AsyncSession, customer_ids: Iterable[UUID], on: dt.date) -> dict[tuple[UUID, str], Balance]:
     """Per (customer, currency): open amount, overdue amount and the oldest overdue due date."""
     found: dict[tuple[UUID, str], Balance] = {}
-    for item in await open_items(session, on, customer_ids):
+    for item in await open_items(session, on, CustomerScope.only(set(customer_ids))):
         key = (item.customer_id, item.currency)
         balance = found.get(key, Balance())
         overdue = item.kind == InvoiceKind.INVOICE.value and item.due_on < on and item.open_amount > ZERO
@@ -200,9 +198,9 @@ async def balances(session: AsyncSession, customer_ids: Iterable[UUID], on: dt.d
 # --- aging ----------------------------------------------------------------------------------
 
 
-async def aging_report(session: AsyncSession, on: dt.date, customer_ids: Iterable[UUID] | None = None) -> AgingReport:
-    """Aging buckets per customer and currency at ``on``, and totals per currency."""
-    items = await open_items(session, on, customer_ids)
+async def aging_report(session: AsyncSession, on: dt.date, scope: CustomerScope) -> AgingReport:
+    """Aging buckets per customer and currency at ``on`` for the customers in scope, and totals per currency."""
+    items = await open_items(session, on, scope)
     by_customer: dict[tuple[UUID, str], list[OpenItem]] = {}
     by_currency: dict[str, list[OpenItem]] = {}
     for item in items:
@@ -224,9 +222,7 @@ async def aging_report(session: AsyncSession, on: dt.date, customer_ids: Iterabl
 async def _customer_names(session: AsyncSession, ids: set[UUID]) -> dict[UUID, tuple[str | None, str | None]]:
     found: dict[UUID, tuple[str | None, str | None]] = {}
     for chunk in in_chunks(sorted(ids)):
-        rows = await session.execute(
-            select(_customers.c.id, _customers.c.number, _customers.c.name).where(_customers.c.id.in_(chunk))
-        )
+        rows = await session.execute(select(Customer.id, Customer.number, Customer.name).where(Customer.id.in_(chunk)))
         found |= {row.id: (row.number, row.name) for row in rows}
     return found
 

@@ -18,9 +18,8 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from advanced_alchemy.types import GUID
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import column, func, select, table
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.choices import CONTRACT_TRANSITIONS, BillingPeriod, BillingTiming, ContractStatus
@@ -34,9 +33,8 @@ from core.errors import Conflict, IllegalTransition, Invalid, NotFound
 from core.fields import CurrencyCode, LongText, Name, ShortText, Version
 from core.listing import Page, PageRequest, paginate
 from core.numbering import next_number
-
-# contracts never imports service_mgmt: the customer table is referenced by name only.
-_customers = table("customers", column("id", GUID))
+from masterdata.models import Customer
+from masterdata.services.visibility import CustomerScope
 
 # msgspec cannot bound Decimals: ranges and scales are checked by `checked_amount`.
 Amount = Annotated[Decimal, msgspec.Meta(description='a decimal of at least 0, as a string: "125.50"')]
@@ -175,11 +173,10 @@ async def list_contracts(
     session: AsyncSession,
     filters: ContractFilter,
     page: PageRequest,
-    visible_customer_ids: set[UUID] | None = None,
+    scope: CustomerScope,
 ) -> Page[ServiceContract]:
     stmt = select(ServiceContract)
-    if visible_customer_ids is not None:
-        stmt = stmt.where(ServiceContract.customer_id.in_(visible_customer_ids))
+    stmt = scope.restrict(stmt, ServiceContract.customer_id)
     if filters.customer_id:
         stmt = stmt.where(ServiceContract.customer_id == filters.customer_id)
     if filters.status:
@@ -189,11 +186,9 @@ async def list_contracts(
     return await paginate(session, stmt, page, sortable=SORTABLE, default_sort="number", tie_breaker=ServiceContract.id)
 
 
-async def get_contract(
-    session: AsyncSession, contract_id: UUID, visible_customer_ids: set[UUID] | None = None
-) -> ContractDetail:
+async def get_contract(session: AsyncSession, contract_id: UUID, scope: CustomerScope) -> ContractDetail:
     contract = await session.get(ServiceContract, contract_id)
-    if contract is None or (visible_customer_ids is not None and contract.customer_id not in visible_customer_ids):
+    if contract is None or not scope.allows(contract.customer_id):
         raise NotFound("contract", contract_id)
     return await _detail(session, contract)
 
@@ -202,11 +197,11 @@ async def list_notices(
     session: AsyncSession,
     filters: NoticeFilter,
     page: PageRequest,
-    visible_customer_ids: set[UUID] | None = None,
+    scope: CustomerScope,
 ) -> Page[ContractNotice]:
     stmt = select(ContractNotice)
-    if visible_customer_ids is not None:
-        own = select(ServiceContract.id).where(ServiceContract.customer_id.in_(visible_customer_ids))
+    if not scope.is_everyone:
+        own = scope.restrict(select(ServiceContract.id), ServiceContract.customer_id)
         stmt = stmt.where(ContractNotice.contract_id.in_(own))
     if filters.contract_id:
         stmt = stmt.where(ContractNotice.contract_id == filters.contract_id)
@@ -254,7 +249,7 @@ async def count_lines(session: AsyncSession, contract_id: UUID) -> int:
 
 
 async def create_contract(session: AsyncSession, actor: Principal, data: ContractCreate) -> ContractDetail:
-    if await session.scalar(select(_customers.c.id).where(_customers.c.id == data.customer_id)) is None:
+    if await session.scalar(select(Customer.id).where(Customer.id == data.customer_id)) is None:
         raise NotFound("customer", data.customer_id, field="customer_id")
     contract = ServiceContract(
         number=await next_number(session, "contract"),

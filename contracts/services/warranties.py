@@ -20,10 +20,9 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
-from advanced_alchemy.types import GUID, DateTimeUTC
 from dateutil.relativedelta import relativedelta
 from msgspec import Meta
-from sqlalchemy import Numeric, String, column, func, or_, select, table
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.choices import ExchangeType, StartBasis, WarrantyKind
@@ -37,6 +36,8 @@ from core.editing import apply, check_version, sent_fields
 from core.errors import Conflict, Invalid, NotFound
 from core.fields import Name, Version
 from core.listing import Page, PageRequest, paginate
+from masterdata.models import Counter, CounterReading, Equipment, Product
+from masterdata.services.visibility import CustomerScope
 
 HUNDRED = Decimal(100)
 # counter_units and counter limits are NUMERIC(18, 3)
@@ -49,18 +50,6 @@ Months = Annotated[int, Meta(ge=1, le=600, description="warranty length in month
 CounterName = Annotated[str, Meta(min_length=1, max_length=60, description="e.g. operating_hours, pages")]
 Percent = Annotated[Decimal, Meta(description="0 to 100, at most two decimals")]
 VoidReason = Annotated[str, Meta(min_length=1, max_length=500, description="why the warranty is void")]
-
-# --- facts owned by service_mgmt, read by table name ---------------------------------------
-_products = table("products", column("id", GUID))
-_equipment = table("equipment", column("id", GUID), column("customer_id", GUID))
-_counters = table("counters", column("id", GUID), column("equipment_id", GUID), column("name", String))
-_readings = table(
-    "counter_readings",
-    column("id", GUID),
-    column("counter_id", GUID),
-    column("value", Numeric(18, 3)),
-    column("read_at", DateTimeUTC),
-)
 
 
 class WarrantyTermCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -339,7 +328,7 @@ async def _default_term(session: AsyncSession, product_id: UUID) -> WarrantyTerm
 
 
 async def _check_product(session: AsyncSession, product_id: UUID) -> None:
-    if await session.scalar(select(_products.c.id).where(_products.c.id == product_id)) is None:
+    if await session.scalar(select(Product.id).where(Product.id == product_id)) is None:
         raise NotFound("product", product_id)
 
 
@@ -409,7 +398,7 @@ async def sell_extended_warranty(
 
 async def void_warranty(session: AsyncSession, actor: Principal, warranty_id: UUID, data: WarrantyVoid) -> WarrantyView:
     """A void warranty covers nothing from now on; it stays listed for the record."""
-    view = await get_warranty(session, warranty_id, None)
+    view = await get_warranty(session, warranty_id, CustomerScope.everyone())  # staff only (route guard)
     warranty = view.warranty
     check_version("warranty", warranty, data.version)
     if warranty.void:
@@ -474,7 +463,7 @@ async def _next_free_day(session: AsyncSession, equipment_id: UUID, today: dt.da
 
 
 async def _owner_of(session: AsyncSession, equipment_id: UUID, *, field: str | None = None) -> UUID:
-    owner = await session.scalar(select(_equipment.c.customer_id).where(_equipment.c.id == equipment_id))
+    owner = await session.scalar(select(Equipment.customer_id).where(Equipment.id == equipment_id))
     if owner is None:
         raise NotFound("equipment", equipment_id, field=field)
     return UUID(str(owner))
@@ -482,10 +471,10 @@ async def _owner_of(session: AsyncSession, equipment_id: UUID, *, field: str | N
 
 async def _latest_reading(session: AsyncSession, equipment_id: UUID, counter_name: str) -> Decimal | None:
     value = await session.scalar(
-        select(_readings.c.value)
-        .join(_counters, _counters.c.id == _readings.c.counter_id)
-        .where(_counters.c.equipment_id == equipment_id, _counters.c.name == counter_name)
-        .order_by(_readings.c.read_at.desc(), _readings.c.id.desc())
+        select(CounterReading.value)
+        .join(Counter, Counter.id == CounterReading.counter_id)
+        .where(Counter.equipment_id == equipment_id, Counter.name == counter_name)
+        .order_by(CounterReading.read_at.desc(), CounterReading.id.desc())
         .limit(1)
     )
     return Decimal(value) if value is not None else None
@@ -494,22 +483,19 @@ async def _latest_reading(session: AsyncSession, equipment_id: UUID, counter_nam
 # --- reading warranties -------------------------------------------------------------------
 
 
-async def get_warranty(
-    session: AsyncSession, warranty_id: UUID, visible_customer_ids: set[UUID] | None
-) -> WarrantyView:
-    """`visible_customer_ids` None means all; a warranty of another customer is not found."""
+async def get_warranty(session: AsyncSession, warranty_id: UUID, scope: CustomerScope) -> WarrantyView:
+    """A warranty of a customer outside the scope is not found."""
     warranty = await session.get(Warranty, warranty_id)
-    if warranty is None or (visible_customer_ids is not None and warranty.customer_id not in visible_customer_ids):
+    if warranty is None or not scope.allows(warranty.customer_id):
         raise NotFound("warranty", warranty_id)
     return WarrantyView(warranty, await get_term(session, warranty.term_id))
 
 
 async def list_warranties(
-    session: AsyncSession, filters: WarrantyFilter, page: PageRequest, visible_customer_ids: set[UUID] | None
+    session: AsyncSession, filters: WarrantyFilter, page: PageRequest, scope: CustomerScope
 ) -> Page[WarrantyView]:
     stmt = select(Warranty)
-    if visible_customer_ids is not None:
-        stmt = stmt.where(Warranty.customer_id.in_(visible_customer_ids))
+    stmt = scope.restrict(stmt, Warranty.customer_id)
     if filters.equipment_id is not None:
         stmt = stmt.where(Warranty.equipment_id == filters.equipment_id)
     if filters.customer_id is not None:
@@ -531,15 +517,14 @@ async def list_warranties(
 
 
 async def list_equipment_warranties(
-    session: AsyncSession, equipment_id: UUID, visible_customer_ids: set[UUID] | None
+    session: AsyncSession, equipment_id: UUID, scope: CustomerScope
 ) -> list[WarrantyView]:
     """Every warranty of one unit, oldest first; a unit the caller may not see is not found."""
     owner = await _owner_of(session, equipment_id)
-    if visible_customer_ids is not None and owner not in visible_customer_ids:
+    if not scope.allows(owner):
         raise NotFound("equipment", equipment_id)
     stmt = select(Warranty).where(Warranty.equipment_id == equipment_id)
-    if visible_customer_ids is not None:
-        stmt = stmt.where(Warranty.customer_id.in_(visible_customer_ids))
+    stmt = scope.restrict(stmt, Warranty.customer_id)
     rows = (await session.scalars(stmt.order_by(Warranty.starts_on, Warranty.id))).all()
     return await _with_terms(session, rows)
 

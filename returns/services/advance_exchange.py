@@ -44,6 +44,9 @@ from core.auth import SYSTEM, Principal
 from core.clock import FixedClock
 from core.errors import Conflict, IllegalTransition, Invalid, NotFound
 from core.outbox import OutboxMessage
+from masterdata.choices import EquipmentEventKind, EquipmentStatus
+from masterdata.models import Equipment, Product
+from masterdata.services.equipment import STATUS_TRANSITIONS, EquipmentCreate, add_event, create_equipment
 from returns.choices import RmaStatus, RmaType, SerialStatus
 from returns.errors import Code
 from returns.models import Rma, StockSerial
@@ -52,9 +55,6 @@ from returns.services.rma_notices import NoticeLinks, notify
 from returns.services.rma_receipt import OVERDUE_CHARGE_LINE, overdue_charge_of
 from returns.services.rmas import Serial, Tracking, locked_visible_rma
 from returns.services.stock import issue
-from service_mgmt.choices import EquipmentEventKind, EquipmentStatus
-from service_mgmt.models import Equipment, Product
-from service_mgmt.services.equipment import STATUS_TRANSITIONS, EquipmentCreate, add_event, create_equipment
 
 RETURN_DAYS = 14
 REMINDER_LEAD_DAYS = 3

@@ -39,10 +39,10 @@ from contracts.models import BillableItem
 from core import audit
 from core.auth import Principal
 from core.errors import Conflict, Invalid
+from masterdata.choices import ProductKind
+from masterdata.models import Product
 from returns.errors import Code
 from returns.models import RepairLabour, RepairOrder, RepairPart, Rma
-from service_mgmt.choices import ProductKind
-from service_mgmt.models import Product
 from service_mgmt.services.billable_work import HOUR_STEP, ZERO, Line, Price, billable_item, cents, priced
 
 LABOUR_SKU = "SVC-LABOUR"

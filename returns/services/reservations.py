@@ -20,13 +20,14 @@ from core import audit
 from core.auth import Principal
 from core.errors import Conflict, Invalid, NotFound
 from core.listing import Page, PageRequest, paginate
+from masterdata.models import Product
 from returns.choices import ReservationStatus
 from returns.errors import Code
 from returns.models import StockLevel, StockLocation, StockReservation
 from returns.services.stock import visible_location
 from returns.services.stock_levels import available, checked_quantity, locked_levels
 from returns.services.stock_locations import get_location, van_of
-from service_mgmt.models import Product, Task, TaskAssignment, TaskPart
+from service_mgmt.models import Task, TaskAssignment, TaskPart
 
 REFERENCE_KINDS = frozenset({"task", "repair_order"})
 

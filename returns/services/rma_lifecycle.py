@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import audit
 from core.auth import Principal
 from core.errors import Conflict, IllegalTransition, NotFound
+from masterdata.services.visibility import customer_scope
 from returns.choices import RMA_TRANSITIONS, RmaStatus
 from returns.errors import Code
 from returns.models import Rma, RmaEvent
-from service_mgmt.services.visibility import visible_customer_ids
 
 # Steps the customer sees in tracking unless a caller says otherwise; internal steps (diagnosis,
 # QA) are shown as "in repair" by the tracking page, not as their own lines.
@@ -44,8 +44,8 @@ CUSTOMER_VISIBLE: frozenset[RmaStatus] = frozenset(
 async def visible_rma(session: AsyncSession, principal: Principal, rma_id: UUID) -> Rma:
     """The RMA if the principal may see it; another customer's answers exactly like an unknown one."""
     rma = await session.get(Rma, rma_id)
-    visible = await visible_customer_ids(session, principal)
-    if rma is None or (visible is not None and rma.customer_id not in visible):
+    scope = await customer_scope(session, principal)
+    if rma is None or not scope.allows(rma.customer_id):
         raise NotFound("rma", rma_id)
     return rma
 

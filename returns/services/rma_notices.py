@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.outbox import OutboxMessage, enqueue
+from masterdata.models import Contact, Customer
 from returns.models import Rma
 from returns.services.tracking_links import signed_link
-from service_mgmt.models import Contact, Customer
 
 EMAIL = "email"
 TRACK_PATH = "/track"

@@ -34,13 +34,13 @@ from contracts.models.billable_items import BillableItem
 from core.auth import Principal
 from core.errors import Conflict
 from core.fields import ShortText
+from masterdata.models import Equipment
 from returns.choices import RmaStatus, RmaType
 from returns.errors import Code
 from returns.models import Rma
 from returns.services.rma_lifecycle import move, record_event
 from returns.services.rma_notices import NoticeLinks, notify
 from returns.services.rmas import Serial, locked_visible_rma
-from service_mgmt.models import Equipment
 
 TURNAROUND_DAYS = 5
 # what goes back to the customer after receipt (a credit ships nothing; an exchange shipped first)

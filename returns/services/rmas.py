@@ -34,15 +34,15 @@ from core.errors import Conflict, Invalid, NotFound
 from core.fields import LongText, ShortText
 from core.listing import Page, PageRequest, contains, paginate
 from core.numbering import next_number
+from masterdata.models import Contact, Customer, Equipment, Site
+from masterdata.services.visibility import customer_scope
 from returns.choices import RepairOrderStatus, RmaStatus, RmaType
 from returns.errors import Code
 from returns.models import RepairOrder, Rma, RmaEvent
 from returns.services.rma_lifecycle import locked_rma, move, record_event, visible_rma
 from returns.services.rma_notices import NoticeLinks, notify
-from service_mgmt.models import Contact, Customer, Equipment, Site
 from service_mgmt.services.entitlement_check import EntitlementQuery, run_entitlement_check
 from service_mgmt.services.service_requests import entitlement_snapshot
-from service_mgmt.services.visibility import visible_customer_ids
 
 ReasonCode = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$", description="e.g. no_power, E5")]
 Serial = Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^\S(?:.*\S)?$")]
@@ -119,8 +119,8 @@ async def get_rma(session: AsyncSession, principal: Principal, rma_id: UUID) -> 
 
 async def get_rma_by_number(session: AsyncSession, principal: Principal, number: str) -> Rma:
     rma = await session.scalar(select(Rma).where(Rma.number == number.strip().upper()))
-    visible = await visible_customer_ids(session, principal)
-    if rma is None or (visible is not None and rma.customer_id not in visible):
+    scope = await customer_scope(session, principal)
+    if rma is None or not scope.allows(rma.customer_id):
         # The same answer for an unknown number and for another customer's.
         raise NotFound("rma", number)
     return rma
@@ -128,9 +128,8 @@ async def get_rma_by_number(session: AsyncSession, principal: Principal, number:
 
 async def list_rmas(session: AsyncSession, principal: Principal, filters: RmaFilter, page: PageRequest) -> Page[Rma]:
     stmt = select(Rma)
-    visible = await visible_customer_ids(session, principal)
-    if visible is not None:
-        stmt = stmt.where(Rma.customer_id.in_(visible))
+    scope = await customer_scope(session, principal)
+    stmt = scope.restrict(stmt, Rma.customer_id)
     if filters.customer_id is not None:
         stmt = stmt.where(Rma.customer_id == filters.customer_id)
     if filters.status is not None:
@@ -162,9 +161,9 @@ async def create_rma(session: AsyncSession, actor: Principal, data: RmaCreate, *
     customer_id = data.customer_id or (actor.customer_id if actor.is_customer else None)
     if customer_id is None:
         raise Invalid("customer_required", "give customer_id", field="customer_id")
-    visible = await visible_customer_ids(session, actor)
+    scope = await customer_scope(session, actor)
     customer = await session.get(Customer, customer_id)
-    if customer is None or (visible is not None and customer_id not in visible):
+    if customer is None or not scope.allows(customer_id):
         raise NotFound("customer", customer_id, field="customer_id")
     description = data.problem_description.strip()
     if not description:

@@ -3,7 +3,7 @@
 Each move writes one `StockMove` ledger row and updates `StockLevel` in the same transaction
 (see `stock_moves.post_move`). Stock never goes negative: a move that would take more than is
 available (on hand − reserved) answers 409 `insufficient_stock` naming what is there.
-Depot repair (`returns.services.repair_orders`) and van consumption (`returns.events`) call
+Depot repair (`returns.services.repair_orders`) and van consumption (`returns.reactions`) call
 `issue`.
 """
 

@@ -16,10 +16,10 @@ from core.editing import apply, check_version, sent_fields
 from core.errors import Conflict, Invalid, NotFound
 from core.fields import Name, Version
 from core.listing import Page, PageRequest, contains, paginate
+from masterdata.models import Engineer
 from returns.choices import StockLocationKind
 from returns.errors import Code
 from returns.models import StockLevel, StockLocation, StockMove, StockReservation, StockSerial
-from service_mgmt.models import Engineer
 
 LocationCode = Annotated[
     str,

@@ -17,11 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import Principal
 from core.errors import Conflict, Invalid, NotFound
+from masterdata.models import Product
 from returns.choices import ReservationStatus, SerialStatus, StockMoveKind
 from returns.errors import Code
 from returns.models import StockLevel, StockLocation, StockMove, StockReservation, StockSerial
 from returns.services.stock_levels import available, checked_quantity, locked_levels
-from service_mgmt.models import Product, Task
+from service_mgmt.models import Task
 
 # Serial statuses of a unit that is physically on a shelf and may leave it.
 _ON_SHELF = frozenset({SerialStatus.IN_STOCK.value, SerialStatus.RESERVED.value})

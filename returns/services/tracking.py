@@ -25,12 +25,12 @@ from core.auth import Principal, Role
 from core.errors import NotFound, RateLimited
 from core.login_throttle import note_attempt, recent_failures
 from core.settings import AuthSettings
+from masterdata.models.customers import Contact, Customer, Site
+from masterdata.models.equipment import Equipment
 from returns.choices import QuoteStatus, RmaStatus
 from returns.errors import Code
 from returns.models import RepairOrder, Rma, RmaEvent
 from returns.services import quotes
-from service_mgmt.models.customers import Contact, Customer, Site
-from service_mgmt.models.equipment import Equipment
 
 # The statuses in the customer's words. Internal depot steps read as the step the customer
 # cares about (diagnosis and QA are "being repaired").

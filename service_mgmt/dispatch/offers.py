@@ -25,16 +25,17 @@ from contracts.choices import Priority
 from core.auth import Principal
 from core.clock import SYSTEM_CLOCK, Clock
 from core.errors import Invalid, NotFound
+from masterdata.availability import local_instant
+from masterdata.models import Site
 from scheduling import Location, SkillRequirement, TimeWindow
 from scheduling import Priority as ProblemPriority
 from scheduling import Task as ProblemTask
-from service_mgmt.availability import local_instant
 from service_mgmt.dispatch.insertion import Limit
 from service_mgmt.dispatch.problem_builder import HorizonSpec
 from service_mgmt.dispatch.published import Published, PublishedCache, load_published
 from service_mgmt.dispatch.runs import Days, policy_of
 from service_mgmt.errors import Code
-from service_mgmt.models import Site, Task
+from service_mgmt.models import Task
 from service_mgmt.services.job_templates import Minutes, SkillList, check_skills
 
 SlotMinutes = Annotated[int, Meta(ge=30, le=480, description="length of an offered arrival window")]

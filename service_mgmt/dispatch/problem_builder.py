@@ -3,7 +3,7 @@
 * Time. Second 0 (the ``TimeFrame`` origin) is the earliest local midnight of the first day among the
   engineers' zones, so every shift has a non-negative start; a shift's ``day`` is the engineer's local
   day index. Shifts come from the weekly pattern in the engineer's zone minus absences
-  (``service_mgmt.availability``: DST-correct, a spring-forward day is an hour shorter), and no shift
+  (``masterdata.availability``: DST-correct, a spring-forward day is an hour shorter), and no shift
   starts before ``now`` (the past is not plannable).
 * Engineers: active ones, optionally only some territories or ids; skills with levels; certifications
   valid through a day index; home base as start and end; lunch (its local window per day, so
@@ -38,6 +38,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from masterdata.availability import Interval, WeeklyInterval, availability, local_instant
+from masterdata.models import Absence, Certification, EngineerSkill, Site, WorkingHours
+from masterdata.models import Engineer as EngineerRow
 from scheduling import (
     DAY,
     Engineer,
@@ -55,20 +58,9 @@ from scheduling import (
     TimeWindow,
     TravelProvider,
 )
-from service_mgmt.availability import Interval, WeeklyInterval, availability, local_instant
 from service_mgmt.choices import TaskStatus, WorkOrderStatus
-from service_mgmt.models import (
-    Absence,
-    Certification,
-    EngineerSkill,
-    Site,
-    TaskAssignment,
-    TaskDependency,
-    WorkingHours,
-    WorkOrder,
-)
-from service_mgmt.models import Engineer as EngineerRow
 from service_mgmt.models import Task as TaskRow
+from service_mgmt.models import TaskAssignment, TaskDependency, WorkOrder
 
 LIVE_TASKS = (
     TaskStatus.OPEN.value,

@@ -34,6 +34,7 @@ from core.clock import SYSTEM_CLOCK, Clock
 from core.editing import check_version
 from core.errors import Conflict, Invalid, NotFound
 from core.fields import Version
+from masterdata.models import Engineer
 from scheduling import Violation, check_plan
 from service_mgmt.choices import DispatchRunKind, DispatchRunStatus, TaskStatus, WorkOrderStatus
 from service_mgmt.dispatch.plan_json import violation_json
@@ -41,7 +42,7 @@ from service_mgmt.dispatch.problem_builder import Assigned, HorizonSpec, build_p
 from service_mgmt.dispatch.published import published_plan
 from service_mgmt.dispatch.runs import find_run, policy_of
 from service_mgmt.errors import Code
-from service_mgmt.models import DispatchRun, Engineer, Task, TaskAssignment, WorkOrder
+from service_mgmt.models import DispatchRun, Task, TaskAssignment, WorkOrder
 from service_mgmt.services.work_orders import AwareDateTime, TaskView, task_views
 
 # The planner may still move these; from dispatched on, the field has the task.

@@ -21,20 +21,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from masterdata.models import Absence, Certification, EngineerSkill, Site, WorkingHours
+from masterdata.models import Engineer as EngineerRow
 from scheduling import Engineer, InsertionIndex, Plan, Policy, Reason, Route, Shift, Unassigned, Visit
 from service_mgmt.dispatch.problem_builder import BuiltProblem, HorizonSpec, build_problem, with_previous
-from service_mgmt.models import (
-    Absence,
-    Certification,
-    EngineerSkill,
-    Site,
-    TaskAssignment,
-    TaskDependency,
-    WorkingHours,
-    WorkOrder,
-)
-from service_mgmt.models import Engineer as EngineerRow
 from service_mgmt.models import Task as TaskRow
+from service_mgmt.models import TaskAssignment, TaskDependency, WorkOrder
 
 NOT_PLANNED = "not planned"
 

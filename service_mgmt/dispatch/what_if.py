@@ -17,11 +17,11 @@ from msgspec import Meta
 
 from core.errors import Invalid
 from core.fields import Name
+from masterdata.availability import Interval, WeeklyInterval, availability
+from masterdata.services.engineers import engineer_zone
 from scheduling import Engineer, Location, Policy, Priority, Shift
-from service_mgmt.availability import Interval, WeeklyInterval, availability
 from service_mgmt.dispatch.problem_builder import BuiltProblem, working
 from service_mgmt.errors import Code
-from service_mgmt.services.engineers import engineer_zone
 from service_mgmt.services.job_templates import SkillList, check_skills
 
 Weight = Annotated[int, Meta(ge=0, le=1_000_000)]

@@ -71,19 +71,12 @@ from core import audit
 from core.auth import Principal
 from core.errors import Conflict, NotFound
 from core.listing import Page, PageRequest, paginate
-from service_mgmt.choices import ProductKind, TimeEntryKind
+from masterdata.choices import ProductKind
+from masterdata.models import Engineer, Product
+from masterdata.services.visibility import customer_scope
+from service_mgmt.choices import TimeEntryKind
 from service_mgmt.errors import Code
-from service_mgmt.models import (
-    Confirmation,
-    Engineer,
-    PartConsumption,
-    Product,
-    ServiceRequest,
-    Task,
-    TimeEntry,
-    WorkOrder,
-)
-from service_mgmt.services.visibility import visible_customer_ids
+from service_mgmt.models import Confirmation, PartConsumption, ServiceRequest, Task, TimeEntry, WorkOrder
 
 # The same labour-hour product the credit estimate of a call prices (service_requests.LABOUR_SKU).
 LABOUR_SKU = "SVC-LABOUR"
@@ -588,8 +581,8 @@ async def work_order_billable_items(
 ) -> WorkOrderBilling:
     """A work order's items, for whoever may see the work order (others: 404)."""
     work_order = await session.get(WorkOrder, work_order_id)
-    visible = await visible_customer_ids(session, principal)
-    if work_order is None or (visible is not None and work_order.customer_id not in visible):
+    scope = await customer_scope(session, principal)
+    if work_order is None or not scope.allows(work_order.customer_id):
         raise NotFound("work_order", work_order_id)
     return WorkOrderBilling(work_order, await _items_of(session, work_order.id))
 
@@ -598,9 +591,8 @@ async def list_billable_items(
     session: AsyncSession, principal: Principal, filters: BillableItemFilter, page: PageRequest
 ) -> Page[BillableItem]:
     stmt = select(BillableItem)
-    visible = await visible_customer_ids(session, principal)
-    if visible is not None:
-        stmt = stmt.where(BillableItem.customer_id.in_(visible))
+    scope = await customer_scope(session, principal)
+    stmt = scope.restrict(stmt, BillableItem.customer_id)
     if filters.customer_id is not None:
         stmt = stmt.where(BillableItem.customer_id == filters.customer_id)
     if filters.status is not None:

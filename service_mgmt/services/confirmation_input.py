@@ -21,9 +21,9 @@ from msgspec import Meta
 
 from core.errors import Invalid
 from core.fields import LongText, Name, ShortText
+from masterdata.services.equipment import SerialNumber
 from service_mgmt.choices import TimeEntryKind
 from service_mgmt.errors import Code
-from service_mgmt.services.equipment import SerialNumber
 from service_mgmt.services.job_templates import QUANTITY_LIMIT, QUANTITY_SCALE, ChecklistText
 from service_mgmt.services.task_status import device_time
 from service_mgmt.services.work_orders import AwareDateTime

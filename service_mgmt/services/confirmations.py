@@ -38,26 +38,22 @@ from core.auth import Principal
 from core.clock import SYSTEM_CLOCK, Clock, FixedClock
 from core.domain_events import publish
 from core.errors import Conflict, DomainError, Invalid, NotFound
-from service_mgmt.choices import KnowledgeKind, ReadingKind, TaskStatus, WorkOrderStatus
+from masterdata.choices import ReadingKind
+from masterdata.models import Counter, Equipment, Product
+from masterdata.services.component_replacement import ComponentReplacement, NewComponent, Replacement, replace_component
+from masterdata.services.counters import DECIMALS as READING_SCALE
+from masterdata.services.counters import ReadingCreate, record_reading
+from service_mgmt.choices import KnowledgeKind, TaskStatus, WorkOrderStatus
 from service_mgmt.errors import Code
 from service_mgmt.events import ConsumedLine, PartsConsumed
 from service_mgmt.models import (
     Confirmation,
-    Counter,
-    Equipment,
     PartConsumption,
-    Product,
     Task,
     TaskAssignment,
     TaskStatusEvent,
     TimeEntry,
     WorkOrder,
-)
-from service_mgmt.services.component_replacement import (
-    ComponentReplacement,
-    NewComponent,
-    Replacement,
-    replace_component,
 )
 from service_mgmt.services.confirmation_input import (
     CheckedEntry,
@@ -69,8 +65,6 @@ from service_mgmt.services.confirmation_input import (
     signature,
     time_entries,
 )
-from service_mgmt.services.counters import DECIMALS as READING_SCALE
-from service_mgmt.services.counters import ReadingCreate, record_reading
 from service_mgmt.services.job_templates import QUANTITY_SCALE
 from service_mgmt.services.knowledge_codes import validate_code
 from service_mgmt.services.task_status import (

@@ -15,9 +15,9 @@ from contracts.entitlement_rule import Decision
 from contracts.services.entitlement import ObjectFacts, check_entitlement
 from core.auth import Principal
 from core.errors import Invalid, NotFound
+from masterdata.models import Customer, Equipment, Product, Site
+from masterdata.services.visibility import customer_scope
 from service_mgmt.errors import Code
-from service_mgmt.models import Customer, Equipment, Product, Site
-from service_mgmt.services.visibility import visible_customer_ids
 
 
 class EntitlementQuery(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -46,13 +46,13 @@ async def object_facts(session: AsyncSession, principal: Principal, query: Entit
 
     Counter readings are left to the check, which reads only those a warranty is limited by.
     """
-    visible = await visible_customer_ids(session, principal)
+    scope = await customer_scope(session, principal)
     params = {"customer_id": query.customer_id, "equipment_id": query.equipment_id, "site_id": query.site_id}
     # Plain columns on the session's connection, past the ORM's per-statement work (see
     # contracts.services.entitlement); pending changes are flushed first, as autoflush would.
     await session.flush()
     row = (await (await session.connection()).execute(_OBJECT, params)).one_or_none()
-    if row is None or (visible is not None and row.customer_id not in visible):
+    if row is None or not scope.allows(row.customer_id):
         raise NotFound("customer", query.customer_id, field="customer_id")
     if query.equipment_id is None and query.site_id is None:
         raise Invalid("object_required", "give equipment_id or site_id", field="equipment_id")

@@ -27,9 +27,10 @@ from core.editing import apply, check_version, sent_fields
 from core.errors import Conflict, Invalid, NotFound
 from core.fields import Name, Version
 from core.listing import Page, PageRequest, contains, paginate
+from masterdata.models import Product
+from masterdata.services.engineers import SkillCode, SkillLevel
 from service_mgmt.errors import Code
-from service_mgmt.models import JobTemplate, JobTemplateTask, Product, WorkOrder
-from service_mgmt.services.engineers import SkillCode, SkillLevel
+from service_mgmt.models import JobTemplate, JobTemplateTask, WorkOrder
 
 TemplateCode = Annotated[
     str,

@@ -49,9 +49,11 @@ from core.clock import SYSTEM_CLOCK, Clock
 from core.db import upsert_insert
 from core.errors import DomainError, Invalid
 from core.listing import Page, PageRequest, paginate
-from service_mgmt.choices import PmTrigger, ReadingKind
+from masterdata.choices import ReadingKind
+from masterdata.models import Counter, CounterReading, Equipment, Product
+from service_mgmt.choices import PmTrigger
 from service_mgmt.errors import Code
-from service_mgmt.models import Counter, CounterReading, Equipment, PmCall, PmPlan, Product
+from service_mgmt.models import PmCall, PmPlan
 from service_mgmt.services.pm_plans import (
     SERVICEABLE,
     Unit,

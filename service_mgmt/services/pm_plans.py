@@ -33,11 +33,12 @@ from core.errors import Forbidden, Invalid, NotFound
 from core.fields import Name, Version
 from core.listing import Page, PageRequest, paginate
 from core.numbering import next_number
-from service_mgmt.choices import EquipmentStatus
+from masterdata.choices import EquipmentStatus
+from masterdata.models import Counter, Equipment, Product, Site
+from masterdata.services.visibility import customer_scope
 from service_mgmt.errors import Code
-from service_mgmt.models import Counter, Equipment, PmPlan, Product, Site
+from service_mgmt.models import PmPlan
 from service_mgmt.services.job_templates import find_template
-from service_mgmt.services.visibility import visible_customer_ids
 
 Months = Annotated[int, Meta(ge=1, le=120, description="every N months")]
 CounterUnits = Annotated[Decimal, Meta(description='every N counter units, as a string: "500" or "2.5"')]
@@ -134,8 +135,8 @@ async def find_plan(session: AsyncSession, principal: Principal, plan_id: UUID, 
     plan = await session.get(PmPlan, plan_id, with_for_update=lock or None)
     if plan is None:
         raise NotFound("pm_plan", plan_id)
-    visible = await visible_customer_ids(session, principal)
-    if visible is not None and await plan_customer(session, plan) not in visible:
+    scope = await customer_scope(session, principal)
+    if not scope.is_everyone and not scope.allows(await plan_customer(session, plan)):
         raise NotFound("pm_plan", plan_id)
     return plan
 
@@ -150,9 +151,8 @@ async def list_plans(
     session: AsyncSession, principal: Principal, filters: PmPlanFilter, page: PageRequest
 ) -> Page[PmPlan]:
     stmt = select(PmPlan)
-    visible = await visible_customer_ids(session, principal)
-    if visible is not None:
-        stmt = stmt.where(PLAN_CUSTOMER.in_(visible))
+    scope = await customer_scope(session, principal)
+    stmt = scope.restrict(stmt, PLAN_CUSTOMER)
     if filters.customer_id is not None:
         stmt = stmt.where(PLAN_CUSTOMER.in_([filters.customer_id]))
     if filters.equipment_id is not None:

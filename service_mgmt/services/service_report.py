@@ -32,20 +32,14 @@ from core.mailer import Attachment, compose
 from core.outbox import OutboxMessage
 from core.outbox_dispatch import Delivery, PermanentFailure
 from core.pdf import data_url, render_pdf_async, render_template, template_source
+from masterdata.models import Counter, CounterReading, Customer, Engineer, Equipment, Product, Site
 from service_mgmt.choices import KnowledgeKind, WorkOrderStatus
 from service_mgmt.errors import Code
 from service_mgmt.models import (
     Confirmation,
-    Counter,
-    CounterReading,
-    Customer,
-    Engineer,
-    Equipment,
     KnowledgeCode,
     PartConsumption,
-    Product,
     ServiceRequest,
-    Site,
     Task,
     TaskAssignment,
     TimeEntry,

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import outbox
-from service_mgmt.models import Contact, Customer, ServiceRequest, WorkOrder
+from masterdata.models import Contact, Customer
+from service_mgmt.models import ServiceRequest, WorkOrder
 
 KIND = "service_report"
 

@@ -53,12 +53,14 @@ from core.errors import Conflict, Invalid, NotFound
 from core.fields import Money, Version
 from core.listing import Page, PageRequest, contains, paginate
 from core.numbering import next_number
-from service_mgmt.choices import Channel, KnowledgeKind, ProductKind, RequestStatus
+from masterdata.choices import ProductKind
+from masterdata.models import Contact, Customer, Equipment, Product, Site
+from masterdata.services.visibility import CustomerScope, customer_scope
+from service_mgmt.choices import Channel, KnowledgeKind, RequestStatus
 from service_mgmt.errors import Code
-from service_mgmt.models import Contact, Customer, Equipment, Product, ServiceRequest, ServiceRequestEvent, Site
+from service_mgmt.models import ServiceRequest, ServiceRequestEvent
 from service_mgmt.services.entitlement_check import EntitlementQuery, run_entitlement_check
 from service_mgmt.services.knowledge_codes import validate_code
-from service_mgmt.services.visibility import visible_customer_ids
 
 LABOUR_SKU = "SVC-LABOUR"
 ESTIMATED_LABOUR_HOURS = Decimal(2)
@@ -146,8 +148,8 @@ EVENT_SORTABLE = {"at": ServiceRequestEvent.at}
 
 async def get_request(session: AsyncSession, principal: Principal, request_id: UUID) -> ServiceRequest:
     request = await session.get(ServiceRequest, request_id)
-    visible = await visible_customer_ids(session, principal)
-    if request is None or (visible is not None and request.customer_id not in visible):
+    scope = await customer_scope(session, principal)
+    if request is None or not scope.allows(request.customer_id):
         raise NotFound("service_request", request_id)
     return request
 
@@ -171,9 +173,8 @@ async def list_requests(
     session: AsyncSession, principal: Principal, filters: RequestFilter, page: PageRequest, *, now: dt.datetime
 ) -> Page[ServiceRequest]:
     stmt = select(ServiceRequest)
-    visible = await visible_customer_ids(session, principal)
-    if visible is not None:
-        stmt = stmt.where(ServiceRequest.customer_id.in_(visible))
+    scope = await customer_scope(session, principal)
+    stmt = scope.restrict(stmt, ServiceRequest.customer_id)
     if filters.customer_id is not None:
         stmt = stmt.where(ServiceRequest.customer_id == filters.customer_id)
     if filters.status is not None:
@@ -215,11 +216,11 @@ async def log_request(
     channel = Channel.PORTAL if portal else (data.channel or Channel.PHONE)
     symptom = _symptom(data.symptom)
     symptom_code = await _symptom_code(session, data.symptom_code)
-    visible = await visible_customer_ids(session, actor)
-    await _require_customer(session, visible, data.customer_id)
-    site_id = await _object_site(session, visible, data.customer_id, data.equipment_id, data.site_id)
+    scope = await customer_scope(session, actor)
+    await _require_customer(session, scope, data.customer_id)
+    site_id = await _object_site(session, scope, data.customer_id, data.equipment_id, data.site_id)
     if data.contact_id is not None:
-        await _check_contact(session, visible, data.customer_id, data.contact_id)
+        await _check_contact(session, scope, data.customer_id, data.contact_id)
     query = EntitlementQuery(
         customer_id=data.customer_id,
         equipment_id=data.equipment_id,
@@ -304,15 +305,15 @@ def _symptom(text: str) -> str:
     return stripped
 
 
-async def _require_customer(session: AsyncSession, visible: set[UUID] | None, customer_id: UUID) -> None:
+async def _require_customer(session: AsyncSession, scope: CustomerScope, customer_id: UUID) -> None:
     customer = await session.get(Customer, customer_id)
-    if customer is None or (visible is not None and customer_id not in visible):
+    if customer is None or not scope.allows(customer_id):
         raise NotFound("customer", customer_id, field="customer_id")
 
 
 async def _object_site(
     session: AsyncSession,
-    visible: set[UUID] | None,
+    scope: CustomerScope,
     customer_id: UUID,
     equipment_id: UUID | None,
     site_id: UUID | None,
@@ -321,7 +322,7 @@ async def _object_site(
     if equipment_id is None and site_id is None:
         raise Invalid(Code.OBJECT_REQUIRED, "give equipment_id or site_id", field="equipment_id")
     if site_id is not None:
-        await _check_site(session, visible, customer_id, site_id)
+        await _check_site(session, scope, customer_id, site_id)
     if equipment_id is None:
         return site_id
     unit = await session.get(Equipment, equipment_id)
@@ -339,17 +340,17 @@ async def _object_site(
     return site_id
 
 
-async def _check_site(session: AsyncSession, visible: set[UUID] | None, customer_id: UUID, site_id: UUID) -> None:
+async def _check_site(session: AsyncSession, scope: CustomerScope, customer_id: UUID, site_id: UUID) -> None:
     site = await session.get(Site, site_id)
-    if site is None or (visible is not None and site.customer_id not in visible):
+    if site is None or not scope.allows(site.customer_id):
         raise NotFound("site", site_id, field="site_id")
     if site.customer_id != customer_id:
         raise Invalid(Code.SITE_NOT_OF_CUSTOMER, "the site belongs to another customer", field="site_id")
 
 
-async def _check_contact(session: AsyncSession, visible: set[UUID] | None, customer_id: UUID, contact_id: UUID) -> None:
+async def _check_contact(session: AsyncSession, scope: CustomerScope, customer_id: UUID, contact_id: UUID) -> None:
     contact = await session.get(Contact, contact_id)
-    if contact is None or (visible is not None and contact.customer_id not in visible):
+    if contact is None or not scope.allows(contact.customer_id):
         raise NotFound("contact", contact_id, field="contact_id")
     if contact.customer_id != customer_id:
         raise Invalid(Code.CONTACT_NOT_OF_CUSTOMER, "the contact belongs to another customer", field="contact_id")
@@ -490,8 +491,8 @@ async def update_request(
     if "symptom_code" in changes:
         changes["symptom_code"] = await _symptom_code(session, changes["symptom_code"])
     if changes.get("contact_id") is not None:
-        visible = await visible_customer_ids(session, actor)
-        await _check_contact(session, visible, request.customer_id, changes["contact_id"])
+        scope = await customer_scope(session, actor)
+        await _check_contact(session, scope, request.customer_id, changes["contact_id"])
     now = clock.now()
     if "priority" in changes and changes["priority"] != request.priority:
         changes.update(await _reassess(session, actor, request, Priority(changes["priority"]), now))

@@ -61,8 +61,9 @@ from core.auth import SYSTEM, Principal, Role
 from core.calendars import CoverageCalendar
 from core.db import upsert_insert
 from core.outbox import enqueue
+from masterdata.models import Site, User
 from service_mgmt.choices import SlaStage, SlaTarget
-from service_mgmt.models import ServiceRequest, ServiceRequestEvent, Site, SlaAlert, User
+from service_mgmt.models import ServiceRequest, ServiceRequestEvent, SlaAlert
 from service_mgmt.services.request_lifecycle import pauses_on_customer_wait, sla_paused_seconds
 from service_mgmt.services.service_requests import OPEN_STATUSES, RequestEventKind, get_request, record_event
 

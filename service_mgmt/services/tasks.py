@@ -31,18 +31,10 @@ from core.clock import SYSTEM_CLOCK, Clock
 from core.editing import apply, check_version, sent_fields
 from core.errors import Conflict, Invalid, NotFound
 from core.fields import Name, Version
+from masterdata.models import Absence, Engineer, EngineerSkill
 from service_mgmt.choices import TaskStatus, WorkOrderStatus
 from service_mgmt.errors import Code
-from service_mgmt.models import (
-    Absence,
-    Engineer,
-    EngineerSkill,
-    Task,
-    TaskAssignment,
-    TaskDependency,
-    TaskPart,
-    WorkOrder,
-)
+from service_mgmt.models import Task, TaskAssignment, TaskDependency, TaskPart, WorkOrder
 from service_mgmt.services.job_templates import (
     CrewSize,
     Minutes,

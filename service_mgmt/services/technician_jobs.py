@@ -22,26 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.auth import Principal
 from core.errors import Forbidden, Invalid, NotFound
 from core.listing import PageRequest
+from masterdata.models import Contact, Customer, Engineer, Equipment, EquipmentEvent, Product, Site
+from masterdata.services.counters import CounterWithLatest, list_counters
+from masterdata.services.equipment import list_history
 from service_mgmt.choices import TaskStatus
 from service_mgmt.errors import Code
-from service_mgmt.models import (
-    Confirmation,
-    Contact,
-    Customer,
-    Engineer,
-    Equipment,
-    EquipmentEvent,
-    Product,
-    ServiceRequest,
-    Site,
-    Task,
-    TaskAssignment,
-    TaskPart,
-    TaskStatusEvent,
-    WorkOrder,
-)
-from service_mgmt.services.counters import CounterWithLatest, list_counters
-from service_mgmt.services.equipment import list_history
+from service_mgmt.models import Confirmation, ServiceRequest, Task, TaskAssignment, TaskPart, TaskStatusEvent, WorkOrder
 from service_mgmt.services.work_orders import TaskView, task_views
 
 DEFAULT_DAYS = 7  # after today

@@ -36,15 +36,14 @@ from core.errors import Conflict, Forbidden, IllegalTransition, Invalid, NotFoun
 from core.fields import LongText, Money, Name, ShortText, Version
 from core.listing import Page, PageRequest, paginate
 from core.numbering import next_number
+from masterdata.models import Equipment, Product, Site
+from masterdata.services.visibility import customer_scope
 from service_mgmt.choices import WORK_ORDER_TRANSITIONS, RequestStatus, TaskStatus, WorkOrderStatus
 from service_mgmt.errors import Code
 from service_mgmt.models import (
-    Equipment,
     JobTemplate,
-    Product,
     ServiceRequest,
     ServiceRequestEvent,
-    Site,
     Task,
     TaskAssignment,
     TaskDependency,
@@ -68,7 +67,6 @@ from service_mgmt.services.job_templates import (
     skills_json,
     template_tasks,
 )
-from service_mgmt.services.visibility import visible_customer_ids
 
 AwareDateTime = Annotated[dt.datetime, Meta(tz=True, description="with a UTC offset, e.g. 2026-03-03T08:00:00Z")]
 
@@ -229,8 +227,8 @@ async def find_work_order(
     work_order = await session.get(WorkOrder, work_order_id, with_for_update=lock or None)
     if work_order is None:
         raise NotFound("work_order", work_order_id)
-    visible = await visible_customer_ids(session, principal)
-    if visible is not None and work_order.customer_id not in visible:
+    scope = await customer_scope(session, principal)
+    if not scope.allows(work_order.customer_id):
         raise NotFound("work_order", work_order_id)
     return work_order
 
@@ -277,9 +275,8 @@ async def list_work_orders(
     session: AsyncSession, principal: Principal, filters: WorkOrderFilter, page: PageRequest
 ) -> Page[WorkOrder]:
     stmt = select(WorkOrder)
-    visible = await visible_customer_ids(session, principal)
-    if visible is not None:
-        stmt = stmt.where(WorkOrder.customer_id.in_(visible))
+    scope = await customer_scope(session, principal)
+    stmt = scope.restrict(stmt, WorkOrder.customer_id)
     if filters.customer_id is not None:
         stmt = stmt.where(WorkOrder.customer_id == filters.customer_id)
     if filters.status is not None:
@@ -363,8 +360,8 @@ async def _from_request(session: AsyncSession, actor: Principal, data: WorkOrder
             )
     assert data.request_id is not None
     request = await session.get(ServiceRequest, data.request_id)
-    visible = await visible_customer_ids(session, actor)
-    if request is None or (visible is not None and request.customer_id not in visible):
+    scope = await customer_scope(session, actor)
+    if request is None or not scope.allows(request.customer_id):
         raise NotFound("service_request", data.request_id, field="request_id")
     if request.status in CLOSED_REQUEST:
         raise Conflict(

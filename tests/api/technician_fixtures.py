@@ -16,8 +16,9 @@ from sqlalchemy import select
 
 from core.auth import SYSTEM
 from core.db import session_scope
-from service_mgmt.models import Contact, Counter, CounterReading, Product, ServiceRequest, Site, TaskPart
-from service_mgmt.services.equipment import EquipmentCreate, create_equipment
+from masterdata.models import Contact, Counter, CounterReading, Product, Site
+from masterdata.services.equipment import EquipmentCreate, create_equipment
+from service_mgmt.models import ServiceRequest, TaskPart
 from tests.api.test_work_orders import (
     URL,
     Call,

@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import session_scope
-from service_mgmt.models import Product, Site
+from masterdata.models import Product, Site
 from tests.conftest import UserFactory, problem_of
 
 Client = AsyncTestClient[Litestar]

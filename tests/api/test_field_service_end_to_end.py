@@ -22,8 +22,9 @@ from contracts.models import EntitlementUsage
 from core.auth import SYSTEM
 from core.db import session_scope
 from core.outbox_dispatch import dispatch_due
-from service_mgmt.models import Confirmation, Contact, Counter, CounterReading, Equipment, Product
-from service_mgmt.services.equipment import EquipmentCreate, create_equipment
+from masterdata.models import Contact, Counter, CounterReading, Equipment, Product
+from masterdata.services.equipment import EquipmentCreate, create_equipment
+from service_mgmt.models import Confirmation
 from tests.api.technician_fixtures import signature_b64
 from tests.api.test_work_orders import Client, Sessions, assign, engineer, fuser_template, transition
 from tests.conftest import UserFactory, problem_of

@@ -18,7 +18,7 @@ from contracts.jobs import raise_renewal_reminders
 from contracts.models import EntitlementUsage
 from core.audit import audit_log
 from core.db import session_scope
-from service_mgmt.models import Customer, Equipment, Product, Site
+from masterdata.models import Customer, Equipment, Product, Site
 from tests.conftest import UserFactory, problem_of
 
 Client = AsyncTestClient[Litestar]

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import session_scope
 from core.documents import Document
-from service_mgmt.models import Engineer
+from masterdata.models import Engineer
 from tests.conftest import UserFactory, problem_of
 from tests.integration.service_report_fixtures import Completed, completed_work_order
 

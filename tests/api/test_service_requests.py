@@ -16,7 +16,7 @@ import api.routes.service_requests as routes
 from contracts.models import CreditAccount, ServiceLevelTarget
 from core.clock import FixedClock
 from core.db import session_scope
-from service_mgmt.models import Contact
+from masterdata.models import Contact
 from tests.conftest import UserFactory, problem_of
 from tests.integration.contract_fixtures import Installed, contract_for, installed_printer
 from tests.integration.knowledge_fixtures import add_codes

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.audit import audit_log
 from core.db import session_scope
-from service_mgmt.models import Equipment, Product
+from masterdata.models import Equipment, Product
 from tests.conftest import UserFactory, problem_of
 
 Client = AsyncTestClient[Litestar]

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from core.db import session_scope
+from masterdata.models import Customer
 from returns.choices import StockLocationKind
-from service_mgmt.models import Customer
 from tests.api.test_work_orders import Client, Sessions
 from tests.conftest import UserFactory, problem_of
 from tests.integration.stock_fixtures import engineer_row, spare_part

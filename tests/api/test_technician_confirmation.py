@@ -11,15 +11,8 @@ from sqlalchemy import func, select
 from core.db import session_scope
 from core.idempotency import IdempotencyRecord
 from core.outbox import OutboxMessage
-from service_mgmt.models import (
-    Confirmation,
-    CounterReading,
-    Equipment,
-    EquipmentEvent,
-    PartConsumption,
-    TimeEntry,
-    WorkOrder,
-)
+from masterdata.models import CounterReading, Equipment, EquipmentEvent
+from service_mgmt.models import Confirmation, PartConsumption, TimeEntry, WorkOrder
 from tests.api.technician_fixtures import (
     PNG_MAGIC,
     ago,

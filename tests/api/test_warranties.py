@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from contracts.services.warranties import grant_default_warranty
 from core.auth import SYSTEM
 from core.db import session_scope
-from service_mgmt.models import Equipment
+from masterdata.models import Equipment
 from tests.conftest import UserFactory, problem_of
 
 Client = AsyncTestClient[Litestar]

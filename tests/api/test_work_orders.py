@@ -13,7 +13,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.db import session_scope
-from service_mgmt.models import Absence, Engineer, EngineerSkill, Equipment, Product, ServiceRequest
+from masterdata.models import Absence, Engineer, EngineerSkill, Equipment, Product
+from service_mgmt.models import ServiceRequest
 from tests.conftest import UserFactory, problem_of
 from tests.integration.contract_fixtures import Installed, installed_printer
 

@@ -14,16 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.choices import Priority, ServiceType
 from core.auth import SYSTEM
 from core.clock import FixedClock
-from service_mgmt.models import (
-    Confirmation,
-    Engineer,
-    PartConsumption,
-    Product,
-    ServiceRequest,
-    Task,
-    TimeEntry,
-    WorkOrder,
-)
+from masterdata.models import Engineer, Product
+from service_mgmt.models import Confirmation, PartConsumption, ServiceRequest, Task, TimeEntry, WorkOrder
 from service_mgmt.services import work_orders
 from service_mgmt.services.service_requests import RequestCreate, log_request
 from tests.integration.contract_fixtures import Installed

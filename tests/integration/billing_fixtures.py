@@ -23,7 +23,7 @@ from core.auth import SYSTEM
 from core.clock import FixedClock
 from core.db import session_scope
 from core.settings import BillingSettings
-from service_mgmt.models import Counter, CounterReading, Customer, Equipment, Product, Site
+from masterdata.models import Counter, CounterReading, Customer, Equipment, Product, Site
 
 BILLING = BillingSettings()  # seller in DE: domestic customers pay 19 %
 NOV = "2026-11"

@@ -19,7 +19,7 @@ from contracts.models import (
     Warranty,
     WarrantyTerm,
 )
-from service_mgmt.models import Customer, Equipment, Product, Site
+from masterdata.models import Customer, Equipment, Product, Site
 
 EIGHT_TO_FIVE = [{"weekday": d, "start": "08:00", "end": "17:00"} for d in range(5)]
 

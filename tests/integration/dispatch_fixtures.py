@@ -11,17 +11,8 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service_mgmt.models import (
-    Absence,
-    Customer,
-    Engineer,
-    EngineerSkill,
-    Site,
-    Task,
-    TaskAssignment,
-    WorkingHours,
-    WorkOrder,
-)
+from masterdata.models import Absence, Customer, Engineer, EngineerSkill, Site, WorkingHours
+from service_mgmt.models import Task, TaskAssignment, WorkOrder
 
 EVERY_DAY = tuple(range(7))
 BERLIN = (52.52, 13.40)

@@ -20,7 +20,7 @@ from contracts.services.invoices import InvoiceCreate, InvoiceIssue, InvoiceLine
 from core.auth import Principal, Role
 from core.clock import FixedClock
 from core.settings import BillingSettings
-from service_mgmt.models import Customer
+from masterdata.models import Customer
 from tests.integration.contract_fixtures import contract_for, installed_printer
 
 BILLING = BillingSettings(

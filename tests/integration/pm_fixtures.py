@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import SYSTEM
 from core.clock import FixedClock
-from service_mgmt.choices import ReadingKind
-from service_mgmt.models import Counter, CounterReading, Equipment, JobTemplate, JobTemplateTask
-from service_mgmt.services.counters import CounterCreate, ReadingCreate, create_counter, record_reading
+from masterdata.choices import ReadingKind
+from masterdata.models import Counter, CounterReading, Equipment
+from masterdata.services.counters import CounterCreate, ReadingCreate, create_counter, record_reading
+from service_mgmt.models import JobTemplate, JobTemplateTask
 from service_mgmt.services.pm_plans import PmPlanCreate, create_plan
 from tests.integration.contract_fixtures import Installed
 

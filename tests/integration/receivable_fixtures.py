@@ -18,7 +18,7 @@ from contracts.choices import InvoiceKind, InvoiceLineSource, InvoiceStatus
 from contracts.invoice_math import TaxRate, taxed
 from contracts.models import Invoice, InvoiceLine
 from contracts.services.invoice_totals import apply_totals
-from service_mgmt.models import Customer
+from masterdata.models import Customer
 
 _numbers = count(1)
 

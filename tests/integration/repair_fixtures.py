@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts.models import CreditAccount
 from core.auth import SYSTEM
 from core.numbering import next_number
+from masterdata.models import Contact
 from returns.choices import RmaStatus, StockLocationKind
 from returns.models import Rma, StockLocation
 from returns.services import stock
-from service_mgmt.models import Contact
 from tests.integration.billable_fixtures import service_products, spare_part
 from tests.integration.contract_fixtures import Installed, installed_printer
 

@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import SYSTEM, Principal, Role
 from core.outbox import OutboxMessage
+from masterdata.models import Contact, Customer, Site
 from returns.choices import RmaType
 from returns.models import Rma, RmaEvent
 from returns.services import rmas
-from service_mgmt.models import Contact, Customer, Site
 from tests.integration.contract_fixtures import Installed, installed_printer, warranty_for
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # a Monday

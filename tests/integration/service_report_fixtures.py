@@ -16,15 +16,11 @@ from uuid import UUID
 from PIL import Image, ImageDraw
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from masterdata.models import Contact, Counter, CounterReading, Engineer, Product
 from service_mgmt.models import (
     Confirmation,
-    Contact,
-    Counter,
-    CounterReading,
-    Engineer,
     KnowledgeCode,
     PartConsumption,
-    Product,
     ServiceRequest,
     Task,
     TaskAssignment,

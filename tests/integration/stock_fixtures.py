@@ -8,11 +8,11 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import SYSTEM, Principal, Role
+from masterdata.models import Engineer, Product
 from returns.choices import StockLocationKind
 from returns.models import StockLevel, StockLocation
 from returns.services import stock
 from returns.services.stock_locations import LocationCreate, create_location
-from service_mgmt.models import Engineer, Product
 
 NOW = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)
 DEPOT_USER = Principal(user_id=SYSTEM.user_id, username="dora", role=Role.DEPOT)

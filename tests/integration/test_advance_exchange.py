@@ -15,12 +15,12 @@ from core.clock import FixedClock
 from core.errors import Conflict
 from core.jobs import JobContext
 from core.outbox import OutboxMessage
+from masterdata.models import Equipment, EquipmentEvent
 from returns.choices import RmaType, StockLocationKind
 from returns.jobs import ADVANCE_EXCHANGE_FOLLOW_UP, advance_exchange_follow_up
 from returns.models import Rma, StockMove, StockSerial
 from returns.services import rma_receipt, rmas
 from returns.services.advance_exchange import NewReplacement, ReplacementShipment, ship_replacement
-from service_mgmt.models import Equipment, EquipmentEvent
 from tests.integration.rma_fixtures import DEPOT, NOW, RmaParty, authorized_rma, events_of, rma_customer
 from tests.integration.stock_fixtures import stock_location, stocked
 
@@ -85,7 +85,7 @@ async def test_a_replacement_from_stock_is_issued_against_the_rma(session: Async
     depot = await stock_location(session, "DEPOT-1", StockLocationKind.DEPOT)
     printer = await session.get(Equipment, who.it.equipment_id)
     assert printer is not None
-    from service_mgmt.models import Product
+    from masterdata.models import Product
 
     product = await session.get(Product, printer.product_id)
     assert product is not None

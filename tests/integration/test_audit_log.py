@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.audit import audit_log
 from core.auth import Principal, Role
 from core.db import session_scope
-from service_mgmt.services.customers import CustomerCreate, CustomerUpdate, create_customer, update_customer
+from masterdata.services.customers import CustomerCreate, CustomerUpdate, create_customer, update_customer
 
 ALICE = Principal(user_id=uuid.uuid4(), username="alice", role=Role.AGENT)
 

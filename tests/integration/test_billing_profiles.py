@@ -19,7 +19,8 @@ from core.db import session_scope
 from core.errors import Conflict, DomainError, Invalid, NotFound, StaleVersion
 from core.listing import PageRequest
 from core.settings import BillingSettings
-from service_mgmt.models import Customer
+from masterdata.models import Customer
+from masterdata.services.visibility import CustomerScope
 
 GERMAN_SELLER = BillingSettings(seller_country="DE", default_payment_terms_days=30)
 
@@ -136,7 +137,7 @@ async def test_a_subsidiary_billed_to_its_parent_gets_the_parents_name_address_t
     )
     await create(session, plant, bill_to_customer_id=group)
 
-    resolved = await profiles.resolved_bill_to(session, plant, GERMAN_SELLER)
+    resolved = await profiles.resolved_bill_to(session, plant, GERMAN_SELLER, scope=CustomerScope.everyone())
 
     assert resolved.billed_to_other and resolved.has_profile
     bill_to = resolved.bill_to
@@ -148,16 +149,16 @@ async def test_a_subsidiary_billed_to_its_parent_gets_the_parents_name_address_t
 async def test_a_customer_without_a_profile_is_billed_to_itself_with_the_defaults(session: AsyncSession) -> None:
     vienna = await customer(session, "C-000001", "AT", email="office@vienna.example")
 
-    resolved = await profiles.resolved_bill_to(session, vienna, GERMAN_SELLER)
+    resolved = await profiles.resolved_bill_to(session, vienna, GERMAN_SELLER, scope=CustomerScope.everyone())
 
     assert not resolved.has_profile and not resolved.billed_to_other
     assert (resolved.bill_to.email, resolved.bill_to.terms.net_days) == ("office@vienna.example", 30)
     # an Austrian customer without a VAT id is a consumer: the German rate
     assert resolved.bill_to.tax.percent == Decimal("19.00")
     with pytest.raises(NotFound):
-        await profiles.resolved_bill_to(session, UUID(int=5), GERMAN_SELLER)
+        await profiles.resolved_bill_to(session, UUID(int=5), GERMAN_SELLER, scope=CustomerScope.everyone())
     with pytest.raises(NotFound):  # a customer user asking about another customer
-        await profiles.resolved_bill_to(session, vienna, GERMAN_SELLER, visible_customer_ids={UUID(int=5)})
+        await profiles.resolved_bill_to(session, vienna, GERMAN_SELLER, scope=CustomerScope.only({UUID(int=5)}))
 
 
 async def test_bill_to_is_one_level_never_itself_and_never_a_chain(session: AsyncSession) -> None:
@@ -239,10 +240,12 @@ async def test_listing_filters_and_scopes_to_the_customers_a_user_may_see(sessio
     everything = profiles.BillingProfileFilter()
 
     billed_to_group = await profiles.list_profiles(
-        session, profiles.BillingProfileFilter(bill_to_customer_id=group), PageRequest()
+        session, profiles.BillingProfileFilter(bill_to_customer_id=group), PageRequest(), scope=CustomerScope.everyone()
     )
-    french = await profiles.list_profiles(session, profiles.BillingProfileFilter(country="fr"), PageRequest())
-    scoped = await profiles.list_profiles(session, everything, PageRequest(), visible_customer_ids={group, plant})
+    french = await profiles.list_profiles(
+        session, profiles.BillingProfileFilter(country="fr"), PageRequest(), scope=CustomerScope.everyone()
+    )
+    scoped = await profiles.list_profiles(session, everything, PageRequest(), scope=CustomerScope.only({group, plant}))
 
     assert [p.customer_id for p in billed_to_group.items] == [plant]
     assert [p.customer_id for p in french.items] == [other]

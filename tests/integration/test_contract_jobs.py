@@ -33,7 +33,7 @@ from core.auth import SYSTEM
 from core.clock import FixedClock
 from core.db import session_scope
 from core.errors import Conflict, DomainError
-from service_mgmt.models import Customer
+from masterdata.models import Customer
 
 Sessions = async_sessionmaker[AsyncSession]
 

@@ -21,8 +21,8 @@ from core.auth import SYSTEM, Principal, Role
 from core.clock import FixedClock
 from core.db import session_scope
 from core.errors import Conflict, Forbidden, Invalid, NotFound
-from service_mgmt.models import Customer
-from service_mgmt.services.users import UserCreate, create_user
+from masterdata.models import Customer
+from masterdata.services.users import UserCreate, create_user
 
 NOW = dt.datetime(2025, 9, 1, 9, 0, tzinfo=dt.UTC)
 

@@ -12,12 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.auth import Principal, Role
 from core.db import session_scope
+from masterdata.models import Engineer, User
 from returns.demo_activity import load_demo_activity
 from returns.demo_stock import load_demo_stock
 from returns.models import RepairOrder, Rma
 from service_mgmt.demo_contracts import load_demo_contracts
 from service_mgmt.demo_data import DemoSize, load_demo_data
-from service_mgmt.models import Engineer, PmPlan, ServiceRequest, User, WorkOrder
+from service_mgmt.models import PmPlan, ServiceRequest, WorkOrder
 from service_mgmt.services.technician_jobs import list_my_tasks
 
 SEED = 11

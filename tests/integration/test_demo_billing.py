@@ -16,10 +16,10 @@ from contracts.models import BillingRun, Invoice, Payment, PaymentAllocation
 from core.db import session_scope
 from core.outbox import OutboxMessage
 from core.settings import BillingSettings
+from masterdata.models import Customer, User
 from service_mgmt.demo_billing_profiles import load_demo_billing_profiles
 from service_mgmt.demo_contracts import load_demo_contracts
 from service_mgmt.demo_data import DemoSize, load_demo_data
-from service_mgmt.models import Customer, User
 
 SEED = 11
 TODAY = dt.date(2026, 11, 23)

@@ -13,9 +13,9 @@ from contracts.models import BillingProfile
 from contracts.services.bill_to import bill_to_of
 from contracts.tax_defaults import OUTSIDE_EU, REVERSE_CHARGE
 from core.settings import BillingSettings
+from masterdata.models import Customer
 from service_mgmt.demo_billing_profiles import DemoBillingSummary, load_demo_billing_profiles
 from service_mgmt.demo_data import DemoSize, load_demo_data
-from service_mgmt.models import Customer
 
 SMALL = DemoSize(customers=30, equipment=120, engineers=2)
 SEED = 11

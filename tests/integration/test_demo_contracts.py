@@ -26,9 +26,9 @@ from contracts.models import (
     WarrantyTerm,
 )
 from core.auth import Principal, Role
+from masterdata.models import Customer, Equipment, Site
 from service_mgmt.demo_contracts import load_demo_contracts
 from service_mgmt.demo_data import REFERENCE_DATE, DemoSize, load_demo_data
-from service_mgmt.models import Customer, Equipment, Site
 from service_mgmt.services.entitlement_check import EntitlementQuery, run_entitlement_check
 
 SMALL = DemoSize(customers=30, equipment=300, engineers=3)

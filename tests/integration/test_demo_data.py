@@ -11,8 +11,7 @@ from sqlalchemy.orm import aliased
 
 from core.auth import Role, verify_password
 from core.db import session_scope
-from service_mgmt.demo_data import REFERENCE_DATE, DemoSize, database_is_empty, load_demo_data
-from service_mgmt.models import (
+from masterdata.models import (
     Certification,
     Contact,
     Counter,
@@ -27,6 +26,7 @@ from service_mgmt.models import (
     User,
     WorkingHours,
 )
+from service_mgmt.demo_data import REFERENCE_DATE, DemoSize, database_is_empty, load_demo_data
 
 SMALL = DemoSize(customers=30, equipment=300, engineers=6)
 

@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.audit import audit_log
 from core.auth import SYSTEM
 from core.errors import Conflict
+from masterdata.models import Engineer
 from service_mgmt.choices import DispatchRunKind, DispatchRunStatus
 from service_mgmt.dispatch.publish import PublishIn, publish_run, write_assignments
-from service_mgmt.models import DispatchRun, Engineer, Task, TaskAssignment
+from service_mgmt.models import DispatchRun, Task, TaskAssignment
 from tests.integration.dispatch_fixtures import engineer, job, site
 
 NOON = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)

@@ -14,7 +14,7 @@ from contracts.entitlement_rule import Candidate, Decision
 from contracts.models import ContractLine, ServiceLevelTarget
 from contracts.services.entitlement_usage import consume
 from core.auth import Principal, Role
-from service_mgmt.models import Counter, CounterReading
+from masterdata.models import Counter, CounterReading
 from service_mgmt.services.entitlement_check import EntitlementQuery, run_entitlement_check
 from tests.integration.contract_fixtures import Installed, contract_for, installed_printer, warranty_for
 

@@ -17,11 +17,11 @@ from core.audit import audit_log
 from core.auth import SYSTEM, Principal, Role
 from core.clock import FixedClock
 from core.errors import Conflict, Invalid
-from service_mgmt.models import Equipment, EquipmentEvent, Product, Site
-from service_mgmt.services.component_replacement import ComponentReplacement, NewComponent, replace_component
-from service_mgmt.services.counters import CounterCreate, ReadingCreate, create_counter, record_reading
-from service_mgmt.services.customers import CustomerCreate, create_customer
-from service_mgmt.services.equipment import EquipmentCreate, EquipmentMove, create_equipment, move_equipment
+from masterdata.models import Equipment, EquipmentEvent, Product, Site
+from masterdata.services.component_replacement import ComponentReplacement, NewComponent, replace_component
+from masterdata.services.counters import CounterCreate, ReadingCreate, create_counter, record_reading
+from masterdata.services.customers import CustomerCreate, create_customer
+from masterdata.services.equipment import EquipmentCreate, EquipmentMove, create_equipment, move_equipment
 
 NOON = dt.datetime(2025, 6, 2, 12, 0, tzinfo=dt.UTC)
 TECHNICIAN = Principal(user_id=UUID(int=42), username="tech.anna", role=Role.TECHNICIAN)

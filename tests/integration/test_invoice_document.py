@@ -19,6 +19,7 @@ from core.db import session_scope
 from core.documents import Document
 from core.outbox import OutboxMessage
 from core.outbox_dispatch import dispatch_due
+from masterdata.services.visibility import CustomerScope
 from tests.integration.invoice_fixtures import (
     BILLING,
     CLARA,
@@ -122,7 +123,7 @@ async def test_an_exemption_prints_its_reason_and_a_credit_note_names_the_invoic
 async def test_a_draft_renders_as_a_preview_that_is_not_stored(session: AsyncSession) -> None:
     acme = await customer(session, "ACME")
     draft = await manual_draft(session, acme.id, LINES)
-    pdf = await invoice_pdf_for(session, draft.id, BILLING)
+    pdf = await invoice_pdf_for(session, draft.id, BILLING, scope=CustomerScope.everyone())
     assert "Invoice DRAFT DRAFT" in text_of(pdf.content) and "Total due 293.92 EUR" in text_of(pdf.content)
     assert await session.scalar(select(func.count()).select_from(Document)) == 0
 
@@ -151,7 +152,7 @@ async def test_issuing_mails_the_pdf_to_the_bill_to_once_and_downloads_serve_the
     async with session_scope(sessions) as s:
         message = await s.scalar(select(OutboxMessage).where(OutboxMessage.kind == "invoice_document"))
         assert message is not None and message.status == "sent"
-        downloaded = await invoice_pdf_for(s, invoice.id, BILLING, visible_customer_ids={acme.id})
+        downloaded = await invoice_pdf_for(s, invoice.id, BILLING, scope=CustomerScope.only({acme.id}))
         assert downloaded.content == mailed
         stored = await s.get_one(Invoice, invoice.id)
         assert stored.version == invoice.version  # storing the PDF is not an edit

@@ -17,6 +17,7 @@ from contracts.services.invoice_queries import get_invoice
 from contracts.services.invoice_totals import lines_of
 from contracts.services.invoices import InvoiceIssue
 from core.errors import Invalid
+from masterdata.services.visibility import CustomerScope
 from tests.integration.invoice_fixtures import (
     BILLING,
     CLARA,
@@ -64,7 +65,7 @@ async def test_stored_totals_equal_the_sum_of_lines_after_manual_lines_and_credi
     invoice_lines = await lines_of(session, invoice.id)
 
     for chosen in credits:
-        view = await get_invoice(session, invoice.id)
+        view = await get_invoice(session, invoice.id, scope=CustomerScope.everyone())
         requests = []
         for index, share in {i % len(invoice_lines): s for i, s in chosen}.items():
             line = invoice_lines[index]
@@ -85,7 +86,7 @@ async def test_stored_totals_equal_the_sum_of_lines_after_manual_lines_and_credi
         ).invoice
         await assert_totals_are_the_sum_of_lines(session, note)
 
-    view = await get_invoice(session, invoice.id)
+    view = await get_invoice(session, invoice.id, scope=CustomerScope.everyone())
     for line in view.lines:
         assert ZERO <= view.creditable(line) <= line.net_amount
     await session.refresh(invoice)

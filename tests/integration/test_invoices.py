@@ -27,6 +27,7 @@ from core.errors import Conflict, Invalid, NotFound, StaleVersion
 from core.listing import PageRequest
 from core.numbering import next_number
 from core.outbox import OutboxMessage
+from masterdata.services.visibility import CustomerScope
 from tests.integration.invoice_fixtures import (
     BILLING,
     CLARA,
@@ -107,7 +108,7 @@ async def test_issuing_numbers_and_dates_the_invoice_freezes_the_bill_to_and_que
 
     acme.name = "ACME renamed"  # the customer changes later; the issued invoice does not
     await session.flush()
-    assert (await get_invoice(session, invoice.id)).invoice.bill_to["name"] == "ACME"
+    assert (await get_invoice(session, invoice.id, scope=CustomerScope.everyone())).invoice.bill_to["name"] == "ACME"
 
 
 async def test_issue_refuses_an_empty_draft_a_stale_version_and_anything_but_a_draft(session: AsyncSession) -> None:
@@ -317,7 +318,7 @@ async def test_partial_credits_never_exceed_what_is_left_of_a_line(session: Asyn
         )
     ).invoice
     assert rest.net_amount == D("-66.66")
-    view = await get_invoice(session, invoice.id)
+    view = await get_invoice(session, invoice.id, scope=CustomerScope.everyone())
     assert [view.creditable(line) for line in view.lines] == [D("0.00"), D("147.00")]
 
 
@@ -421,16 +422,20 @@ async def test_lists_filter_and_customers_see_only_their_own_issued_invoices(ses
     await manual_draft(session, acme.id, PRINTER_SERVICE)  # a draft: not the customer's business yet
     theirs = await issued_invoice(session, globex.id, PRINTER_SERVICE)
 
-    everything = await list_invoices(session, InvoiceFilter(), PageRequest())
+    everything = await list_invoices(session, InvoiceFilter(), PageRequest(), scope=CustomerScope.everyone())
     assert everything.total == 3
-    drafts = await list_invoices(session, InvoiceFilter(status=InvoiceStatus.DRAFT), PageRequest())
+    drafts = await list_invoices(
+        session, InvoiceFilter(status=InvoiceStatus.DRAFT), PageRequest(), scope=CustomerScope.everyone()
+    )
     assert drafts.total == 1
-    acme_sees = await list_invoices(session, InvoiceFilter(), PageRequest(), visible_customer_ids={acme.id})
+    acme_sees = await list_invoices(session, InvoiceFilter(), PageRequest(), scope=CustomerScope.only({acme.id}))
     assert [i.id for i in acme_sees.items] == [mine.id]
-    dated = await list_invoices(session, InvoiceFilter(issued_from=dt.date(2026, 12, 2)), PageRequest())
+    dated = await list_invoices(
+        session, InvoiceFilter(issued_from=dt.date(2026, 12, 2)), PageRequest(), scope=CustomerScope.everyone()
+    )
     assert dated.total == 0
     with pytest.raises(NotFound):
-        await get_invoice(session, theirs.id, visible_customer_ids={acme.id})
+        await get_invoice(session, theirs.id, scope=CustomerScope.only({acme.id}))
 
 
 async def test_an_unknown_invoice_is_not_found(session: AsyncSession) -> None:

@@ -12,9 +12,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from api.migrate import upgrade
-from api.model_registry import load_metadata
 from migrations.compare import compare_type
+from migrations.model_registry import load_metadata
+from migrations.runner import upgrade
 from tests.conftest import POSTGRES_URL
 
 

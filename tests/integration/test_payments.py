@@ -22,6 +22,7 @@ from core.db import session_scope
 from core.errors import Conflict, DomainError, Invalid, NotFound
 from core.listing import PageRequest
 from core.numbering import peek
+from masterdata.services.visibility import CustomerScope
 from tests.integration.receivable_fixtures import customer, issued_invoice
 
 CLOCK = FixedClock(dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC))
@@ -225,18 +226,24 @@ async def test_customers_see_only_their_own_payments(session: AsyncSession) -> N
     mine = await record(session, paid(acme, "10.00"))
     theirs = await record(session, paid(globex, "20.00", on=dt.date(2026, 11, 12)))
 
-    everything = await payments.list_payments(session, payments.PaymentFilter(), PageRequest())
-    own = await payments.list_payments(session, payments.PaymentFilter(), PageRequest(), visible_customer_ids={acme})
-    credit = await payments.list_payments(session, payments.PaymentFilter(unallocated=True), PageRequest())
+    everything = await payments.list_payments(
+        session, payments.PaymentFilter(), PageRequest(), scope=CustomerScope.everyone()
+    )
+    own = await payments.list_payments(
+        session, payments.PaymentFilter(), PageRequest(), scope=CustomerScope.only({acme})
+    )
+    credit = await payments.list_payments(
+        session, payments.PaymentFilter(unallocated=True), PageRequest(), scope=CustomerScope.everyone()
+    )
 
     assert [v.payment.number for v in everything.items] == [theirs.payment.number, mine.payment.number]
     assert [v.payment.number for v in own.items] == [mine.payment.number]
     assert credit.total == 2
     assert (
-        await payments.get_payment(session, mine.payment.id, visible_customer_ids={acme})
+        await payments.get_payment(session, mine.payment.id, scope=CustomerScope.only({acme}))
     ).payment.amount == Decimal("10.00")
     with pytest.raises(NotFound):
-        await payments.get_payment(session, theirs.payment.id, visible_customer_ids={acme})
+        await payments.get_payment(session, theirs.payment.id, scope=CustomerScope.only({acme}))
 
 
 @pytest.mark.postgres_only

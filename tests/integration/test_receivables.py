@@ -16,6 +16,7 @@ from contracts.services import credit, payments, receivables
 from contracts.services.payments import AllocationIn, PaymentCreate
 from core.auth import Principal, Role
 from core.clock import FixedClock
+from masterdata.services.visibility import CustomerScope
 from tests.integration.receivable_fixtures import customer, issued_credit_note, issued_invoice
 
 CARLA = Principal(user_id=UUID("00000000-0000-0000-0000-0000000000ca"), username="carla", role=Role.CONTRACT_ADMIN)
@@ -73,7 +74,7 @@ async def test_aging_buckets_at_the_end_of_november_worked_by_hand(session: Asyn
     await due(session, acme, "100.00", dt.date(2026, 12, 31), issued_on=dt.date(2026, 12, 1))  # issued later
     await due(session, globex, "100.00", dt.date(2026, 6, 1), tax="0.00")  # 100.00, 182 days: 90+
 
-    report = await receivables.aging_report(session, ON)
+    report = await receivables.aging_report(session, ON, CustomerScope.everyone())
 
     lines = {(line.customer_number, line.currency): line for line in report.customers}
     assert list(lines) == [("C-100001", "EUR"), ("C-100001", "USD"), ("C-100002", "EUR")]
@@ -87,7 +88,7 @@ async def test_aging_buckets_at_the_end_of_november_worked_by_hand(session: Asyn
     assert figures(totals["EUR"].buckets) == ["178.50", "491.20", "476.00", "500.00", "1100.00"]
     assert (totals["EUR"].total, totals["USD"].total) == (D("2745.70"), D("119.00"))
 
-    only_globex = await receivables.aging_report(session, ON, [globex])
+    only_globex = await receivables.aging_report(session, ON, CustomerScope.only({globex}))
     assert [line.customer_number for line in only_globex.customers] == ["C-100002"]
     assert only_globex.totals[0].total == D("100.00")
 
@@ -100,7 +101,7 @@ async def test_aging_at_an_earlier_date_ignores_what_was_paid_or_issued_after_it
     await pay(session, acme, "190.00", dt.date(2026, 11, 15), (oldest, "190.00"))
     await pay(session, acme, "80.00", dt.date(2026, 11, 25), auto=False)
 
-    at_10_november = await receivables.aging_report(session, dt.date(2026, 11, 10))
+    at_10_november = await receivables.aging_report(session, dt.date(2026, 11, 10), CustomerScope.everyone())
 
     # 71 and 70 days past due: both 61-90, the payment of 15 November not yet counted.
     assert figures(at_10_november.customers[0].buckets) == ["0.00", "0.00", "0.00", "1690.00", "0.00"]
@@ -112,7 +113,7 @@ async def test_open_items_carry_credits_as_negative_amounts(session: AsyncSessio
     note = await issued_credit_note(session, invoice, "10.00", issued_on=dt.date(2026, 11, 21))  # -11.90
     payment = await pay(session, acme, "150.00", dt.date(2026, 11, 22), (invoice, "100.00"))  # 50.00 left
 
-    items = await receivables.open_items(session, ON, [acme])
+    items = await receivables.open_items(session, ON, CustomerScope.only({acme}))
 
     assert [(item.kind, item.number, item.open_amount) for item in items] == [
         ("invoice", invoice.number, D("19.00")),
@@ -155,10 +156,10 @@ async def test_the_account_shows_opening_figures_plus_open_items_in_its_currency
     await pay(session, acme, "30.00", dt.date(2026, 11, 26), auto=False)  # -30.00
     await due(session, acme, "4000.00", dt.date(2026, 12, 15), currency="USD")  # another currency: not counted
 
-    before = await credit.get_account(session, acme, clock=FixedClock(NOW))
+    before = await credit.get_account(session, acme, scope=CustomerScope.everyone(), clock=FixedClock(NOW))
     paid_one = await due(session, acme, "10.00", dt.date(2026, 11, 10), issued_on=dt.date(2026, 11, 1))  # 11.90
     await pay(session, acme, "11.90", dt.date(2026, 11, 7), (paid_one, "11.90"))
-    after = await credit.get_account(session, acme, clock=FixedClock(NOW))
+    after = await credit.get_account(session, acme, scope=CustomerScope.everyone(), clock=FixedClock(NOW))
 
     assert before.receivables.open_amount == D("115.20")  # 50.00 + 119.00 - 23.80 - 30.00
     assert (before.available_credit, before.average_days_to_pay) == (D("884.80"), D("20.0"))  # the opening figure
@@ -220,7 +221,7 @@ async def test_overdue_within_tolerance_passes_and_the_opening_overdue_days_stil
         session, acme, "100.00", tax="0.00", issued_on=dt.date(2026, 10, 1), due_on=dt.date(2026, 11, 1)
     )
 
-    view = await credit.get_account(session, acme, clock=clock)
+    view = await credit.get_account(session, acme, scope=CustomerScope.everyone(), clock=clock)
     decision = await credit.run_credit_check(session, CARLA, acme, D("10.00"), "EUR", clock=clock)
 
     assert (view.receivables.open_amount, view.receivables.overdue_amount, view.receivables.overdue_days) == (

@@ -24,7 +24,7 @@ from core.db import session_scope
 from core.outbox import OutboxMessage
 from core.outbox_dispatch import dispatch_due
 from core.settings import BillingSettings
-from service_mgmt.models import Customer
+from masterdata.models import Customer
 from tests.integration.test_contract_jobs import contract
 from tests.smtp_inbox import SmtpServer
 

@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import Principal, Role
 from core.errors import Conflict, IllegalTransition, Invalid, NotFound
+from masterdata.models import Equipment
 from returns.choices import RmaType
 from returns.services import rma_receipt, rmas
 from returns.services.rma_notices import NoticeLinks
-from service_mgmt.models import Equipment
 from tests.integration.rma_fixtures import (
     AGENT,
     DEPOT,

@@ -21,8 +21,9 @@ from core.clock import FixedClock
 from core.db import session_scope
 from core.errors import Conflict, IllegalTransition, Invalid, NotFound
 from core.listing import PageRequest
+from masterdata.models import Product, Site
 from service_mgmt.choices import Channel, RequestStatus
-from service_mgmt.models import Product, ServiceRequest, ServiceRequestEvent, Site
+from service_mgmt.models import ServiceRequest, ServiceRequestEvent
 from service_mgmt.services.entitlement_check import EntitlementQuery, run_entitlement_check
 from service_mgmt.services.request_lifecycle import (
     Transition,

@@ -23,8 +23,9 @@ from core.db import session_scope
 from core.job_runs import RunOrigin
 from core.jobs import Outcome, Runner
 from core.outbox import OutboxMessage
+from masterdata.models import User
 from service_mgmt.choices import Channel, RequestStatus
-from service_mgmt.models import ServiceRequest, ServiceRequestEvent, SlaAlert, User
+from service_mgmt.models import ServiceRequest, ServiceRequestEvent, SlaAlert
 from service_mgmt.services.request_lifecycle import Transition, WaitChange, resume, transition, wait_for_customer
 from service_mgmt.services.service_requests import RequestCreate, log_request
 from service_mgmt.services.sla_monitor import SlaRun, evaluate_slas, request_sla

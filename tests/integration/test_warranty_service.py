@@ -22,7 +22,8 @@ from core.auth import Principal, Role
 from core.clock import FixedClock
 from core.errors import NotFound
 from core.listing import PageRequest
-from service_mgmt.models import Counter, CounterReading, Customer, Equipment, Product
+from masterdata.models import Counter, CounterReading, Customer, Equipment, Product
+from masterdata.services.visibility import CustomerScope
 
 ADMIN = Principal(user_id=uuid.uuid4(), username="carla", role=Role.CONTRACT_ADMIN)
 D = dt.date
@@ -248,7 +249,7 @@ async def test_a_void_warranty_is_no_longer_active_and_does_not_push_the_next_st
 
     voided = await warranties.void_warranty(session, ADMIN, warranty.id, WarrantyVoid(version=1, reason="sold as used"))
     active = await warranties.list_warranties(
-        session, warranties.WarrantyFilter(active_on=D(2026, 4, 1)), PageRequest(), None
+        session, warranties.WarrantyFilter(active_on=D(2026, 4, 1)), PageRequest(), CustomerScope.everyone()
     )
     sold = await warranties.sell_extended_warranty(
         session, ADMIN, WarrantySale(equipment_id=unit.equipment.id, term_id=extension.id), clock=clock
@@ -265,11 +266,11 @@ async def test_a_warranty_of_an_invisible_customer_is_not_found(session: AsyncSe
     warranty = await grant(session, unit)
     assert warranty is not None
 
-    own = await warranties.get_warranty(session, warranty.id, {unit.customer.id})
+    own = await warranties.get_warranty(session, warranty.id, CustomerScope.only({unit.customer.id}))
     with pytest.raises(NotFound) as other:
-        await warranties.get_warranty(session, warranty.id, {uuid.uuid4()})
+        await warranties.get_warranty(session, warranty.id, CustomerScope.only({uuid.uuid4()}))
     with pytest.raises(NotFound) as other_unit:
-        await warranties.list_equipment_warranties(session, unit.equipment.id, {uuid.uuid4()})
+        await warranties.list_equipment_warranties(session, unit.equipment.id, CustomerScope.only({uuid.uuid4()}))
 
     assert own.warranty.id == warranty.id
     assert other.value.code == "warranty_not_found"

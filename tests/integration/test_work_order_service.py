@@ -16,11 +16,12 @@ from core.audit import audit_log
 from core.auth import SYSTEM, Principal, Role
 from core.clock import FixedClock
 from core.errors import Conflict, NotFound
+from masterdata.models import Engineer, Product
+from masterdata.services.users import UserCreate, create_user
 from service_mgmt.choices import WorkOrderStatus
-from service_mgmt.models import Engineer, Product, ServiceRequest, ServiceRequestEvent, TaskAssignment
+from service_mgmt.models import ServiceRequest, ServiceRequestEvent, TaskAssignment
 from service_mgmt.services import job_templates, tasks, work_orders
 from service_mgmt.services.job_templates import find_cycle
-from service_mgmt.services.users import UserCreate, create_user
 from tests.integration.contract_fixtures import Installed, installed_printer
 
 NOW = dt.datetime(2026, 3, 2, 8, 0, tzinfo=dt.UTC)

@@ -10,9 +10,9 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.models.credit import CreditAccount
+from masterdata.models import Contact, Customer, Site
 from returns.choices import QuoteStatus, RepairOrderStatus, RmaStatus
 from returns.models import RepairOrder, Rma, RmaEvent
-from service_mgmt.models import Contact, Customer, Site
 from tests.integration.contract_fixtures import installed_printer
 
 REQUESTED_AT = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from service_mgmt.availability import Interval, WeeklyInterval, availability, local_instant, subtract
+from masterdata.availability import Interval, WeeklyInterval, availability, local_instant, subtract
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = dt.UTC

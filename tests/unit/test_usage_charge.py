@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from contracts.usage_charge import Reading, UsagePlan, included_for, usage_charge, used_volume
-from service_mgmt.choices import ReadingKind
+from masterdata.choices import ReadingKind
 
 PAGES = UsagePlan("pages", included_volume=Decimal(2000), unit_price=Decimal("0.05"))
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import VersionedEntity
-from service_mgmt.choices import ProductKind, sql_in
+from core.db import VersionedEntity, sql_in
+from masterdata.choices import ProductKind
 
 
 class Product(VersionedEntity):

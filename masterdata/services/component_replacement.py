@@ -18,10 +18,10 @@ from core.auth import Principal
 from core.clock import SYSTEM_CLOCK, Clock
 from core.errors import Conflict, DomainError, IllegalTransition, Invalid
 from core.fields import ShortText
-from service_mgmt.choices import EquipmentEventKind, EquipmentStatus
-from service_mgmt.errors import Code
-from service_mgmt.models import Equipment
-from service_mgmt.services.equipment import (
+from masterdata.choices import EquipmentEventKind, EquipmentStatus
+from masterdata.errors import Code
+from masterdata.models import Equipment
+from masterdata.services.equipment import (
     STATUS_TRANSITIONS,
     EquipmentCreate,
     SerialNumber,

@@ -17,19 +17,20 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from contracts.models import ContractLine
 from core import audit
 from core.auth import Principal
+from core.domain_events import publish
 from core.editing import apply, check_version, sent_fields
 from core.errors import Conflict, Invalid, NotFound
 from core.fields import CountryCode, Latitude, Longitude, LongText, Name, SubdivisionCode, Version
 from core.listing import Page, PageRequest, paginate
 from core.time_zones import checked_zone
 from core.weekly_hours import WeeklyFields, sorted_entries
-from service_mgmt.errors import Code
-from service_mgmt.models import Customer, Equipment, EquipmentEvent, Site
-from service_mgmt.services.engineers import Territory
-from service_mgmt.services.visibility import can_see_customer, visible_customer_ids
+from masterdata.errors import Code
+from masterdata.events import SiteDeleting
+from masterdata.models import Customer, Equipment, EquipmentEvent, Site
+from masterdata.services.engineers import Territory
+from masterdata.services.visibility import can_see_customer, customer_scope
 
 Street = Annotated[str, Meta(max_length=200)]
 PostalCode = Annotated[str, Meta(max_length=20)]
@@ -102,9 +103,8 @@ async def get_site(session: AsyncSession, principal: Principal, site_id: UUID) -
 
 async def list_sites(session: AsyncSession, principal: Principal, filters: SiteFilter, page: PageRequest) -> Page[Site]:
     stmt = select(Site)
-    visible = await visible_customer_ids(session, principal)
-    if visible is not None:
-        stmt = stmt.where(Site.customer_id.in_(visible))
+    scope = await customer_scope(session, principal)
+    stmt = scope.restrict(stmt, Site.customer_id)
     if filters.customer_id is not None:
         stmt = stmt.where(Site.customer_id == filters.customer_id)
     if filters.country:
@@ -184,13 +184,16 @@ async def _dependents(session: AsyncSession, site_id: UUID) -> dict[str, int]:
             EquipmentEvent,
             or_(EquipmentEvent.from_site_id == site_id, EquipmentEvent.to_site_id == site_id),
         ),
-        "contract_lines": (ContractLine, ContractLine.site_id == site_id),
     }
     found: dict[str, int] = {}
     for name, (model, condition) in checks.items():
         count = await session.scalar(select(func.count()).select_from(model).where(condition))
         if count:
             found[name] = int(count)
+    # Contract lines, requests, work orders ... are other domains' references: each adds its own.
+    event = SiteDeleting(site_id)
+    await publish(session, event)
+    found.update({name: count for name, count in event.dependents.items() if count})
     return found
 
 

@@ -19,18 +19,19 @@ from sqlalchemy import Integer, Select, func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.services.warranties import grant_default_warranty
 from core import audit
 from core.auth import Principal
 from core.clock import SYSTEM_CLOCK, Clock
+from core.domain_events import publish
 from core.editing import apply, check_version, sent_fields
 from core.errors import Conflict, IllegalTransition, Invalid, NotFound
 from core.fields import LongText, ShortText, Version
 from core.listing import Page, PageRequest, paginate
-from service_mgmt.choices import EquipmentEventKind, EquipmentStatus
-from service_mgmt.errors import Code
-from service_mgmt.models import Customer, Equipment, EquipmentEvent, Product, Site
-from service_mgmt.services.visibility import can_see_customer, visible_customer_ids
+from masterdata.choices import EquipmentEventKind, EquipmentStatus
+from masterdata.errors import Code
+from masterdata.events import UnitDatesRecorded
+from masterdata.models import Customer, Equipment, EquipmentEvent, Product, Site
+from masterdata.services.visibility import can_see_customer, customer_scope
 
 SerialNumber = Annotated[
     str, Meta(min_length=1, max_length=80, pattern=r"^\S(?:.*\S)?$", description="no leading or trailing blanks")
@@ -133,9 +134,8 @@ async def list_equipment(
     session: AsyncSession, principal: Principal, filters: EquipmentFilter, page: PageRequest
 ) -> Page[Equipment]:
     stmt = _filtered(select(Equipment), filters)
-    visible = await visible_customer_ids(session, principal)
-    if visible is not None:
-        stmt = stmt.where(Equipment.customer_id.in_(visible))
+    scope = await customer_scope(session, principal)
+    stmt = scope.restrict(stmt, Equipment.customer_id)
     return await paginate(
         session, stmt, page, sortable=SORTABLE, default_sort="serial_number", tie_breaker=Equipment.id
     )
@@ -267,21 +267,22 @@ async def create_equipment(
             new_serial=equipment.serial_number,
         )
     await audit.record(session, actor, "equipment", equipment.id, "create", after=audit.snapshot(equipment))
-    await _grant_warranty(session, actor, equipment)
+    await _announce_dates(session, actor, equipment)
     return equipment
 
 
-async def _grant_warranty(session: AsyncSession, actor: Principal, equipment: Equipment) -> None:
-    """Each serialized unit gets its product's default manufacturer warranty, once its start date is known."""
-    await grant_default_warranty(
+async def _announce_dates(session: AsyncSession, actor: Principal, equipment: Equipment) -> None:
+    """Each serialized unit gets its product's default warranty once its start date is known (contracts reacts)."""
+    await publish(
         session,
-        actor,
-        equipment.id,
-        equipment.customer_id,
-        equipment.product_id,
-        equipment.install_date,
-        equipment.ship_date,
-        {},
+        UnitDatesRecorded(
+            equipment_id=equipment.id,
+            customer_id=equipment.customer_id,
+            product_id=equipment.product_id,
+            install_date=equipment.install_date,
+            ship_date=equipment.ship_date,
+            actor=actor,
+        ),
     )
 
 
@@ -397,7 +398,7 @@ async def update_equipment(
         _record_update_events(session, actor, equipment, old, new, clock.now())
         await audit.record(session, actor, "equipment", equipment.id, "update", before=old, after=new)
     if {"install_date", "ship_date"} & new.keys():
-        await _grant_warranty(session, actor, equipment)
+        await _announce_dates(session, actor, equipment)
     return equipment
 
 

@@ -21,9 +21,9 @@ from core.editing import apply, check_version, sent_fields
 from core.errors import Conflict, Invalid, NotFound
 from core.fields import CurrencyCode, Name, Version
 from core.listing import Page, PageRequest, paginate
-from service_mgmt.choices import ProductKind
-from service_mgmt.errors import Code
-from service_mgmt.models import Equipment, Product
+from masterdata.choices import ProductKind
+from masterdata.errors import Code
+from masterdata.models import Equipment, Product
 
 Sku = Annotated[
     str,

@@ -9,8 +9,8 @@ from advanced_alchemy.types import JsonB
 from sqlalchemy import CheckConstraint, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import VersionedEntity
-from service_mgmt.choices import CustomerStatus, sql_in
+from core.db import VersionedEntity, sql_in
+from masterdata.choices import CustomerStatus
 
 
 class Customer(VersionedEntity):

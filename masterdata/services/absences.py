@@ -20,10 +20,10 @@ from core import audit
 from core.auth import Principal
 from core.errors import Conflict, Invalid, NotFound
 from core.listing import Page, PageRequest, paginate
-from service_mgmt.availability import DayAvailability, Interval, WeeklyInterval, availability, local_day_bounds
-from service_mgmt.errors import Code
-from service_mgmt.models import Absence, Engineer, WorkingHours
-from service_mgmt.services.engineers import engineer_zone, find_engineer
+from masterdata.availability import DayAvailability, Interval, WeeklyInterval, availability, local_day_bounds
+from masterdata.errors import Code
+from masterdata.models import Absence, Engineer, WorkingHours
+from masterdata.services.engineers import engineer_zone, find_engineer
 
 AwareDateTime = Annotated[dt.datetime, Meta(tz=True, description="with a UTC offset, e.g. 2025-03-03T08:00:00Z")]
 Reason = Annotated[str, Meta(min_length=1, max_length=200)]

@@ -30,8 +30,8 @@ from core.fields import CurrencyCode, Email, Latitude, Longitude, Name, Phone, V
 from core.listing import Page, PageRequest, paginate
 from core.numbering import next_number
 from core.time_zones import checked_zone
-from service_mgmt.errors import Code
-from service_mgmt.models import Certification, Engineer, EngineerSkill, User, WorkingHours
+from masterdata.errors import Code
+from masterdata.models import Certification, Engineer, EngineerSkill, User, WorkingHours
 
 SkillCode = Annotated[str, Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="lowercase snake_case, e.g. hvac")]
 SkillLevel = Annotated[int, Meta(ge=1, le=5, description="1 (trainee) to 5 (expert)")]

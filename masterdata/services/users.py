@@ -20,8 +20,8 @@ from core.fields import Email, Name, Version
 from core.listing import Page, PageRequest, paginate
 from core.login_throttle import note_attempt, recent_failures
 from core.settings import AuthSettings
-from service_mgmt.errors import Code
-from service_mgmt.models import Customer, Engineer, User
+from masterdata.errors import Code
+from masterdata.models import Customer, Engineer, User
 
 Username = Annotated[str, Meta(min_length=2, max_length=150, pattern=r"^[A-Za-z0-9_.@-]+$")]
 Password = Annotated[str, Meta(min_length=4, max_length=256)]

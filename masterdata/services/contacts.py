@@ -20,8 +20,8 @@ from core.editing import apply, check_version, sent_fields
 from core.errors import NotFound
 from core.fields import Email, Phone, Version
 from core.listing import Page, PageRequest, paginate
-from service_mgmt.models import Contact, Customer
-from service_mgmt.services.visibility import can_see_customer, visible_customer_ids
+from masterdata.models import Contact, Customer
+from masterdata.services.visibility import can_see_customer, customer_scope
 
 PersonName = Annotated[str, Meta(min_length=1, max_length=100)]
 ContactRole = Annotated[str, Meta(min_length=1, max_length=60, description="job role, e.g. 'Facility Manager'")]
@@ -73,9 +73,8 @@ async def list_contacts(
     session: AsyncSession, principal: Principal, filters: ContactFilter, page: PageRequest
 ) -> Page[Contact]:
     stmt = select(Contact)
-    visible = await visible_customer_ids(session, principal)
-    if visible is not None:
-        stmt = stmt.where(Contact.customer_id.in_(visible))
+    scope = await customer_scope(session, principal)
+    stmt = scope.restrict(stmt, Contact.customer_id)
     if filters.customer_id is not None:
         stmt = stmt.where(Contact.customer_id == filters.customer_id)
     if filters.q:

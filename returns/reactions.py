@@ -1,4 +1,6 @@
-"""How `returns` reacts to other packages' domain events (registered by the wiring layer).
+"""How `returns` reacts to other packages' domain events, and the wiring of every package below.
+
+`register_handlers()` is what every entry point calls (app, worker, CLI, tests, benchmarks).
 
 Parts a technician confirms are issued from their van (reference: the work order), in the
 confirmation's transaction. Two choices, on purpose:
@@ -12,10 +14,14 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.dependents import add_counts
 from core.domain_events import subscribe
 from core.errors import DomainError
+from masterdata.events import CustomerDeleting
+from returns.models import Rma
 from returns.services import stock
 from returns.services.stock_locations import van_of
+from service_mgmt import reactions as service_mgmt_reactions
 from service_mgmt.events import PartsConsumed
 
 
@@ -42,6 +48,12 @@ async def issue_from_van(session: AsyncSession, event: PartsConsumed) -> None:
             raise
 
 
+async def count_customer_references(session: AsyncSession, event: CustomerDeleting) -> None:
+    await add_counts(session, event.dependents, {"rmas": Rma.customer_id == event.customer_id})
+
+
 def register_handlers() -> None:
-    """Subscribe the returns handlers (idempotent: safe to call from every entry point)."""
+    """Subscribe every domain's handlers: returns' own and, through service_mgmt, those below (idempotent)."""
+    service_mgmt_reactions.register_handlers()
     subscribe(PartsConsumed, issue_from_van)
+    subscribe(CustomerDeleting, count_customer_references)

@@ -14,6 +14,7 @@ def load_metadata() -> MetaData:
     import core.login_throttle
     import core.numbering
     import core.outbox  # noqa: F401
+    import masterdata.models  # noqa: F401
     import returns.models  # noqa: F401
     import service_mgmt.models  # noqa: F401
     from core.db import metadata

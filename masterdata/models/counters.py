@@ -9,8 +9,8 @@ from uuid import UUID
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Entity
-from service_mgmt.choices import ReadingKind, ReadingSource, sql_in
+from core.db import Entity, sql_in
+from masterdata.choices import ReadingKind, ReadingSource
 
 
 class Counter(Entity):

@@ -8,8 +8,8 @@ from uuid import UUID
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Entity, VersionedEntity
-from service_mgmt.choices import EquipmentEventKind, EquipmentStatus, sql_in
+from core.db import Entity, VersionedEntity, sql_in
+from masterdata.choices import EquipmentEventKind, EquipmentStatus
 
 
 class Equipment(VersionedEntity):

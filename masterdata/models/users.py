@@ -8,8 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.auth import Role
-from core.db import VersionedEntity
-from service_mgmt.choices import sql_in
+from core.db import VersionedEntity, sql_in
 
 
 class User(VersionedEntity):

@@ -24,14 +24,15 @@ from sqlalchemy.orm import aliased
 from core import audit
 from core.auth import Principal
 from core.clock import SYSTEM_CLOCK, Clock
+from core.domain_events import publish
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.fields import ShortText
 from core.listing import Page, PageRequest, paginate
-from service_mgmt.choices import ReadingKind, ReadingSource
-from service_mgmt.errors import Code
-from service_mgmt.models import Counter, CounterReading
-from service_mgmt.services.equipment import get_equipment
-from service_mgmt.services.pm_calls import calls_after_reading
+from masterdata.choices import ReadingKind, ReadingSource
+from masterdata.errors import Code
+from masterdata.events import CounterReadingRecorded
+from masterdata.models import Counter, CounterReading
+from masterdata.services.equipment import get_equipment
 
 CounterName = Annotated[str, Meta(min_length=1, max_length=60, description="e.g. 'operating hours'")]
 CounterUnit = Annotated[str, Meta(min_length=1, max_length=20, description="e.g. 'h', 'pages', 'cycles'")]
@@ -162,8 +163,9 @@ async def record_reading(
     session.add(reading)
     await session.flush()
     await audit.record(session, actor, "counter_reading", reading.id, "create", after=audit.snapshot(reading))
-    # A reading that reaches a maintenance plan's next threshold orders that visit now, in this transaction.
-    await calls_after_reading(session, counter, reading, clock=clock)
+    # A reading that reaches a maintenance plan's next threshold orders that visit now, in this
+    # transaction (service_mgmt reacts).
+    await publish(session, CounterReadingRecorded(counter=counter, reading=reading, clock=clock))
     return reading
 
 

@@ -9,18 +9,19 @@ import msgspec
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts.models import CreditAccount, ServiceContract, Warranty
 from core import audit
 from core.auth import Principal
+from core.domain_events import publish
 from core.editing import apply, check_version, sent_fields
 from core.errors import Conflict, Invalid, NotFound
 from core.fields import CountryCode, Email, LongText, Name, Phone, ShortText, Version
 from core.listing import Page, PageRequest, contains, paginate
 from core.numbering import next_number
-from service_mgmt.choices import CustomerStatus
-from service_mgmt.errors import Code
-from service_mgmt.models import Contact, Customer, Equipment, Site, User
-from service_mgmt.services.visibility import descendant_ids, visible_customer_ids
+from masterdata.choices import CustomerStatus
+from masterdata.errors import Code
+from masterdata.events import CustomerDeleting
+from masterdata.models import Contact, Customer, Equipment, Site, User
+from masterdata.services.visibility import customer_scope, descendant_ids
 
 
 class CustomerCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -54,9 +55,9 @@ SORTABLE = {"number": Customer.number, "name": Customer.name, "created_at": Cust
 
 
 async def get_customer(session: AsyncSession, principal: Principal, customer_id: UUID) -> Customer:
-    visible = await visible_customer_ids(session, principal)
+    scope = await customer_scope(session, principal)
     customer = await session.get(Customer, customer_id)
-    if customer is None or (visible is not None and customer.id not in visible):
+    if customer is None or not scope.allows(customer.id):
         raise NotFound("customer", customer_id)
     return customer
 
@@ -65,9 +66,8 @@ async def list_customers(
     session: AsyncSession, principal: Principal, filters: CustomerFilter, page: PageRequest
 ) -> Page[Customer]:
     stmt = select(Customer)
-    visible = await visible_customer_ids(session, principal)
-    if visible is not None:
-        stmt = stmt.where(Customer.id.in_(visible))
+    scope = await customer_scope(session, principal)
+    stmt = scope.restrict(stmt, Customer.id)
     if filters.q:
         stmt = stmt.where(or_(contains(Customer.name, filters.q), contains(Customer.number, filters.q)))
     if filters.status:
@@ -151,13 +151,14 @@ async def _dependents(session: AsyncSession, customer_id: UUID) -> dict[str, int
         "sites": Site.customer_id,
         "equipment": Equipment.customer_id,
         "users": User.customer_id,
-        "contracts": ServiceContract.customer_id,
-        "warranties": Warranty.customer_id,
-        "credit_accounts": CreditAccount.customer_id,
     }
     found: dict[str, int] = {}
     for name, column in checks.items():
         count = await session.scalar(select(func.count()).where(column == customer_id))
         if count:
             found[name] = int(count)
+    # Contracts, requests, returns ... are other domains' references: each adds its own.
+    event = CustomerDeleting(customer_id)
+    await publish(session, event)
+    found.update({name: count for name, count in event.dependents.items() if count})
     return found

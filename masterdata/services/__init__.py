@@ -1,0 +1,1 @@
+"""Use cases of master data. They flush but never commit."""
