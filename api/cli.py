@@ -158,6 +158,7 @@ async def _load_demo_data(size: Any, if_empty: bool, contracts: bool = True) -> 
     from returns.services.rma_notices import NoticeLinks
     from service_mgmt.demo_billing_profiles import load_demo_billing_profiles
     from service_mgmt.demo_contracts import load_demo_contracts
+    from service_mgmt.demo_credit import load_demo_credit
     from service_mgmt.demo_data import database_is_empty, load_demo_data
 
     settings = load_settings()
@@ -195,6 +196,9 @@ async def _load_demo_data(size: Any, if_empty: bool, contracts: bool = True) -> 
             if contracts
             else None
         )
+        # Last: the limits leave headroom above what the billing left open.
+        async with session_scope(create_session_factory(engine)) as session:
+            credit_summary = await load_demo_credit(session, today=dt.date.today())
         console.print(f"demo data loaded: {summary}")
         if contract_summary is not None:
             console.print(f"demo contracts loaded: {contract_summary}")
@@ -203,6 +207,7 @@ async def _load_demo_data(size: Any, if_empty: bool, contracts: bool = True) -> 
         console.print(f"demo activity loaded: {activity_summary}")
         if billing_activity is not None:
             console.print(f"demo billing activity loaded: {billing_activity}")
+        console.print(f"demo credit accounts loaded: {credit_summary}")
         console.print("demo logins (password 'demo'): " + ", ".join(DEMO_LOGINS))
     finally:
         await engine.dispose()
