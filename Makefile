@@ -1,5 +1,6 @@
 # Two commands on a fresh Debian machine with Python 3.11 and make:
-#   make run   - set up, migrate, load demo data into an empty DB, serve on http://127.0.0.1:8000
+#   make run   - set up, migrate, load demo data into an empty DB, serve on http://127.0.0.1:8000 with the
+#                background jobs in the same process (Ctrl-C stops both)
 #   make test  - set up and run the whole suite on SQLite and PostgreSQL
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv

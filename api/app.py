@@ -30,7 +30,8 @@ from service_mgmt.dispatch.solver_pool import SolverPool
 log = logging.getLogger("service_mgmt")
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(settings: Settings | None = None, *, with_worker: bool = False) -> Litestar:
+    """The app; `with_worker` also runs the background jobs in its process (`api.in_process_worker`)."""
     settings = settings or load_settings()
     jwt_auth = build_jwt_auth(settings.auth)
     register_domain_handlers()  # every domain's reactions to the events of those below; idempotent
@@ -57,7 +58,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=ROUTE_HANDLERS,
         state=State({"settings": settings, "jwt_auth": jwt_auth}),
-        lifespan=[database],
+        # The worker starts after the database and stops before it (lifespans unwind in reverse).
+        lifespan=[database, *_worker_lifespan(with_worker)],
         dependencies={"db_session": Provide(provide_db_session), "page": Provide(provide_page)},
         exception_handlers=EXCEPTION_HANDLERS,
         on_app_init=[jwt_auth.on_app_init],
@@ -87,6 +89,16 @@ def _openapi() -> OpenAPIConfig:
     )
 
 
+def _worker_lifespan(with_worker: bool) -> list[Any]:
+    if not with_worker:
+        return []
+    from api.in_process_worker import in_process_worker  # APScheduler is imported only when used
+
+    return [in_process_worker]
+
+
 def app_factory() -> Any:
-    """For `uvicorn --factory api.app:app_factory`."""
-    return create_app()
+    """For `uvicorn --factory api.app:app_factory` (and `service-mgmt serve`, which sets RUN_WORKER
+    to its decision): the jobs run in this process when `WorkerSettings.runs_in_server` says so."""
+    settings = load_settings()
+    return create_app(settings, with_worker=settings.worker.runs_in_server(settings.database, settings.server.workers))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import datetime as dt
 import getpass
+import os
 import sys
 from typing import Any
 
@@ -14,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from core.auth import SYSTEM, Role
-from core.settings import load_settings
+from core.settings import WorkerMode, load_settings
 
 console = Console(stderr=True)
 
@@ -35,24 +37,66 @@ def main() -> None:
 @click.option("--workers", default=None, type=int, help="uvicorn worker processes (default: $WEB_WORKERS or 1)")
 @click.option("--reload", is_flag=True, help="restart on code changes (development)")
 @click.option("--print-logins", is_flag=True, help="print the demo logins before serving")
-def serve(host: str | None, port: int | None, workers: int | None, reload: bool, print_logins: bool) -> None:
-    """Serve the API and pages (stateless: run as many as you like behind a load balancer)."""
+@click.option(
+    "--with-worker/--no-worker",
+    default=None,
+    help="also run the background jobs in this process (default: $RUN_WORKER; auto: only one process on SQLite)",
+)
+def serve(
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    reload: bool,
+    print_logins: bool,
+    with_worker: bool | None,
+) -> None:
+    """Serve the API and pages (stateless: run as many as you like behind a load balancer).
+
+    On the embedded SQLite a single process also runs the background jobs (`service-mgmt
+    worker`'s leader election and scheduler); Ctrl-C stops both.
+    """
     import uvicorn
 
-    server = load_settings().server
+    settings = load_settings()
+    server = settings.server
     host, port = host or server.host, port or server.port
+    web_workers = None if reload else (workers or server.workers)
+    if with_worker is None:
+        with_worker = settings.worker.runs_in_server(settings.database, web_workers or 1)
+    # The app factory runs in uvicorn's process(es) and loads the settings there: the decision
+    # reaches it through the environment they inherit.
+    os.environ["RUN_WORKER"] = WorkerMode.ON.value if with_worker else WorkerMode.OFF.value
     if print_logins:
         _print_logins(host, port)
+    console.print(
+        "background jobs: run in this process (--no-worker: leave them to `service-mgmt worker`)"
+        if with_worker
+        else "background jobs: [yellow]not run here[/]; start `service-mgmt worker` beside this server"
+    )
     uvicorn.run(
         "api.app:app_factory",
         factory=True,
         host=host,
         port=port,
-        workers=None if reload else (workers or server.workers),
+        workers=web_workers,
         reload=reload,
         proxy_headers=True,
         access_log=False,
+        log_config=_log_config(),
     )
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging, plus who leads the jobs and what is scheduled; each job's success is left
+    out (the outbox alone runs every 30 s): `job_runs` records every run, failures are logged."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    for name in ("service_mgmt.worker", "service_mgmt.leader"):
+        config["loggers"][name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    for name in ("service_mgmt.jobs", "apscheduler"):
+        config["loggers"][name] = {"level": "WARNING"}
+    return config
 
 
 def _print_logins(host: str, port: int) -> None:
@@ -111,8 +155,10 @@ async def _load_demo_data(size: Any, if_empty: bool, contracts: bool = True) -> 
     from core.db import create_engine, create_session_factory, session_scope
     from returns.demo_activity import load_demo_activity
     from returns.demo_stock import load_demo_stock
+    from returns.services.rma_notices import NoticeLinks
     from service_mgmt.demo_billing_profiles import load_demo_billing_profiles
     from service_mgmt.demo_contracts import load_demo_contracts
+    from service_mgmt.demo_credit import load_demo_credit
     from service_mgmt.demo_data import database_is_empty, load_demo_data
 
     settings = load_settings()
@@ -139,7 +185,9 @@ async def _load_demo_data(size: Any, if_empty: bool, contracts: bool = True) -> 
                 billing_summary = await load_demo_billing_profiles(session, seed=size.seed, settings=settings.billing)
                 stock_summary = await load_demo_stock(session, seed=size.seed)  # warehouse, depot, vans
                 # Calls, work orders, PM plans and RMAs, so the technician's day and the desks are not empty.
-                activity_summary = await load_demo_activity(session, seed=size.seed, today=dt.date.today())
+                activity_summary = await load_demo_activity(
+                    session, seed=size.seed, today=dt.date.today(), links=NoticeLinks.of(settings)
+                )
         # Last month billed, issued, partly paid, one credit note: commits chunk by chunk, so after the rest.
         billing_activity = (
             await load_demo_billing(
@@ -148,6 +196,9 @@ async def _load_demo_data(size: Any, if_empty: bool, contracts: bool = True) -> 
             if contracts
             else None
         )
+        # Last: the limits leave headroom above what the billing left open.
+        async with session_scope(create_session_factory(engine)) as session:
+            credit_summary = await load_demo_credit(session, today=dt.date.today())
         console.print(f"demo data loaded: {summary}")
         if contract_summary is not None:
             console.print(f"demo contracts loaded: {contract_summary}")
@@ -156,6 +207,7 @@ async def _load_demo_data(size: Any, if_empty: bool, contracts: bool = True) -> 
         console.print(f"demo activity loaded: {activity_summary}")
         if billing_activity is not None:
             console.print(f"demo billing activity loaded: {billing_activity}")
+        console.print(f"demo credit accounts loaded: {credit_summary}")
         console.print("demo logins (password 'demo'): " + ", ".join(DEMO_LOGINS))
     finally:
         await engine.dispose()
@@ -234,13 +286,13 @@ def worker() -> None:
     """
     import logging
 
-    from api.worker import load_worker_settings, serve_worker
+    from api.worker import serve_worker
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s [pid %(process)d] %(message)s", stream=sys.stderr
     )
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    asyncio.run(serve_worker(load_settings(), load_worker_settings()))
+    asyncio.run(serve_worker(load_settings()))
 
 
 @main.group()
@@ -422,11 +474,11 @@ def jobs() -> None:
 @jobs.command("list")
 def jobs_list() -> None:
     """The jobs and their schedules."""
-    from api.worker import job_registry, load_worker_settings
+    from api.worker import job_registry
 
-    worker_settings = load_worker_settings()
-    for spec in job_registry(worker_settings):
-        console.print(f"{spec.id:<20} {spec.trigger}  ({worker_settings.time_zone})  {spec.description}")
+    settings = load_settings()
+    for spec in job_registry(settings):
+        console.print(f"{spec.id:<20} {spec.trigger}  ({settings.worker.time_zone})  {spec.description}")
 
 
 @jobs.command("run")
@@ -434,14 +486,14 @@ def jobs_list() -> None:
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="the date the job works for")
 def jobs_run(job_id: str, today: Any) -> None:
     """Run one job now, outside the schedule (recorded in job_runs as a manual run)."""
-    from api.worker import job_registry, load_worker_settings, run_once
+    from api.worker import job_registry, run_once
     from core.jobs import Outcome
 
-    worker_settings = load_worker_settings()
-    if job_id not in job_registry(worker_settings):
-        console.print(f"[red]no job {job_id!r}[/]; known: {', '.join(job_registry(worker_settings).ids())}")
+    settings = load_settings()
+    if job_id not in job_registry(settings):
+        console.print(f"[red]no job {job_id!r}[/]; known: {', '.join(job_registry(settings).ids())}")
         sys.exit(2)
-    report = asyncio.run(run_once(load_settings(), worker_settings, job_id, today.date() if today else None))
+    report = asyncio.run(run_once(settings, job_id, today.date() if today else None))
     if report.outcome != Outcome.SUCCEEDED:
         console.print(f"[red]job {job_id} {report.outcome}:[/] {report.error or ''}")
         sys.exit(1)

@@ -7,6 +7,7 @@ delivers which kind of message.
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -16,7 +17,7 @@ from core.job_runs import prune_runs
 from core.jobs import Every, JobContext, JobSpec
 from core.mailer import Mailer
 from core.outbox_dispatch import EMAIL, DispatchPolicy, DispatchReport, Handler, dispatch_due, email_handler
-from core.settings import Settings, load_mail_settings
+from core.settings import Settings
 from service_mgmt.services import service_report, service_report_queue
 
 OUTBOX_JOB = "outbox_dispatch"
@@ -24,31 +25,35 @@ OUTBOX_INTERVAL = dt.timedelta(seconds=30)
 KEEP_RUNS = dt.timedelta(days=1)
 
 
-def outbox_handlers() -> dict[str, Handler]:
+def outbox_handlers(settings: Settings | None = None) -> dict[str, Handler]:
+    """The handlers, with the settings they need bound (defaults without `settings`: tests)."""
+    settings = settings or Settings()
     return {
         EMAIL: email_handler,
         service_report_queue.KIND: service_report.deliver_service_report,
-        invoice_document_queue.KIND: invoice_document.deliver_invoice_document,
+        invoice_document_queue.KIND: partial(invoice_document.deliver_invoice_document, settings=settings.billing),
     }
 
 
-async def _dispatch_outbox(session: AsyncSession, context: JobContext) -> DispatchReport:
-    # The dispatcher commits per message in sessions of its own; the job's session (which the
-    # runner commits with the run's outcome) is only used to prune this job's run history.
-    engine = session.bind
-    assert isinstance(engine, AsyncEngine)
-    report = await dispatch_due(
-        create_session_factory(engine), outbox_handlers(), Mailer(load_mail_settings()), clock=context.clock
-    )
-    # Every 30 s is 2,880 runs a day: only recent ones are worth keeping.
-    await prune_runs(session, OUTBOX_JOB, context.scheduled_for - KEEP_RUNS)
-    return report
+def outbox_job(settings: Settings | None = None, every: dt.timedelta = OUTBOX_INTERVAL) -> JobSpec:
+    """The dispatch job: mail through `settings.mail` (default: mail disabled, nothing claimed)."""
+    settings = settings or Settings()
 
+    async def dispatch_outbox(session: AsyncSession, context: JobContext) -> DispatchReport:
+        # The dispatcher commits per message in sessions of its own; the job's session (which the
+        # runner commits with the run's outcome) is only used to prune this job's run history.
+        engine = session.bind
+        assert isinstance(engine, AsyncEngine)
+        report = await dispatch_due(
+            create_session_factory(engine), outbox_handlers(settings), Mailer(settings.mail), clock=context.clock
+        )
+        # Every 30 s is 2,880 runs a day: only recent ones are worth keeping.
+        await prune_runs(session, OUTBOX_JOB, context.scheduled_for - KEEP_RUNS)
+        return report
 
-def outbox_job(every: dt.timedelta = OUTBOX_INTERVAL) -> JobSpec:
     return JobSpec(
         OUTBOX_JOB,
-        _dispatch_outbox,
+        dispatch_outbox,
         Every(every),
         # A missed slot is worthless: the next one, one interval later, delivers everything due.
         every,
@@ -64,7 +69,7 @@ async def send_due_now(settings: Settings, *, max_batches: int = 50) -> list[Dis
     try:
         sessions = create_session_factory(engine)
         for _ in range(max_batches):
-            report = await dispatch_due(sessions, outbox_handlers(), Mailer(settings.mail), policy=policy)
+            report = await dispatch_due(sessions, outbox_handlers(settings), Mailer(settings.mail), policy=policy)
             reports.append(report)
             if report.mail_disabled or report.claimed < policy.batch_size:
                 break

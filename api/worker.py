@@ -18,11 +18,9 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import os
 import signal
 import threading
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -45,9 +43,10 @@ from core.db import create_engine, create_session_factory
 from core.job_runs import RunOrigin, scheduler_jobs
 from core.jobs import Cron, Every, JobContext, JobRegistry, JobSpec, Outcome, Runner, RunReport, Trigger, heartbeat
 from core.leader import Leadership, leadership
-from core.settings import DatabaseSettings, Settings, sla_warning_share
+from core.settings import BillingSettings, DatabaseSettings, Settings, WorkerSettings
 from returns.jobs import returns_jobs
 from returns.reactions import register_handlers as register_domain_handlers
+from returns.services.rma_notices import NoticeLinks
 from service_mgmt.dispatch.stale import stale_runs_job
 from service_mgmt.jobs import pm_jobs
 from service_mgmt.sla_jobs import sla_jobs
@@ -60,28 +59,6 @@ STORE = EXECUTOR = "default"
 INTERVAL_ORIGIN = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class WorkerSettings:
-    time_zone: str = "UTC"  # the zone of the daily schedule and of a job's "today"
-    leader_retry_seconds: float = 5.0
-    leader_check_seconds: float = 5.0
-    heartbeat_seconds: int = 0  # 0: no heartbeat job
-    stop_grace_seconds: float = 30.0  # how long a stopping worker lets running jobs finish
-
-
-def load_worker_settings(env: Mapping[str, str] | None = None) -> WorkerSettings:
-    env = os.environ if env is None else env
-    settings = WorkerSettings(
-        time_zone=env.get("JOBS_TIME_ZONE", "UTC"),
-        leader_retry_seconds=float(env.get("WORKER_LEADER_RETRY_SECONDS", "5")),
-        leader_check_seconds=float(env.get("WORKER_LEADER_CHECK_SECONDS", "5")),
-        heartbeat_seconds=int(env.get("WORKER_HEARTBEAT_SECONDS", "0")),
-        stop_grace_seconds=float(env.get("WORKER_STOP_GRACE_SECONDS", "30")),
-    )
-    ZoneInfo(settings.time_zone)  # an unknown zone fails at start, not at the first run
-    return settings
-
-
 # --- the schedule ----------------------------------------------------------------------------
 
 
@@ -89,8 +66,8 @@ async def _expire_contracts(session: AsyncSession, context: JobContext) -> Expir
     return await expire_contracts(session, context.today)
 
 
-async def _renewal_reminders(session: AsyncSession, context: JobContext) -> int:
-    return await raise_renewal_reminders(session, context.today, clock=context.clock)
+async def _renewal_reminders(session: AsyncSession, context: JobContext, *, billing: BillingSettings) -> int:
+    return await raise_renewal_reminders(session, context.today, clock=context.clock, billing=billing)
 
 
 # A daily job that is late is still worth running the same day; after that the next day's slot
@@ -98,7 +75,7 @@ async def _renewal_reminders(session: AsyncSession, context: JobContext) -> int:
 DAILY_GRACE = dt.timedelta(hours=20)
 
 
-def contract_jobs() -> list[JobSpec]:
+def contract_jobs(billing: BillingSettings) -> list[JobSpec]:
     return [
         JobSpec(
             "expire_contracts",
@@ -110,7 +87,7 @@ def contract_jobs() -> list[JobSpec]:
         # After the expiry run, so a renewed contract is reminded of its new term, not the old.
         JobSpec(
             "renewal_reminders",
-            _renewal_reminders,
+            partial(_renewal_reminders, billing=billing),
             Cron(hour=6, minute=0),
             DAILY_GRACE,
             "raise a notice when a contract's notice period begins",
@@ -118,16 +95,17 @@ def contract_jobs() -> list[JobSpec]:
     ]
 
 
-def job_registry(worker: WorkerSettings) -> JobRegistry:
-    registry = JobRegistry().add(*contract_jobs())
-    registry.add(*sla_jobs(sla_warning_share()))  # SLA monitoring, every 5 minutes
-    registry.add(outbox_job())  # e-mails and service reports, every 30 s
+def job_registry(settings: Settings) -> JobRegistry:
+    """Every job, with the settings it needs bound (the jobs read no environment)."""
+    registry = JobRegistry().add(*contract_jobs(settings.billing))
+    registry.add(*sla_jobs(settings.sla_warning_share))  # SLA monitoring, every 5 minutes
+    registry.add(outbox_job(settings))  # e-mails and service reports, every 30 s
     registry.add(*idempotency_jobs())  # forget Idempotency-Key answers after 30 days
     registry.add(*pm_jobs())  # preventive maintenance calls, daily
-    registry.add(*returns_jobs())  # advance exchange reminders and overdue charges, daily
+    registry.add(*returns_jobs(NoticeLinks.of(settings)))  # advance exchange reminders and overdue charges, daily
     registry.add(stale_runs_job())  # dispatch runs whose process died, every minute
-    if worker.heartbeat_seconds > 0:
-        registry.add(heartbeat(dt.timedelta(seconds=worker.heartbeat_seconds)))
+    if settings.worker.heartbeat_seconds > 0:
+        registry.add(heartbeat(dt.timedelta(seconds=settings.worker.heartbeat_seconds)))
     return registry
 
 
@@ -300,10 +278,10 @@ def sync_schedule(scheduler: Any, registry: JobRegistry, zone: ZoneInfo) -> None
 # --- the process -----------------------------------------------------------------------------
 
 
-async def serve_worker(settings: Settings, worker: WorkerSettings) -> None:
+async def serve_worker(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT; then let running jobs finish and give up the lead."""
     loop = asyncio.get_running_loop()
-    task = asyncio.ensure_future(run_worker(settings, worker))
+    task = asyncio.ensure_future(run_worker(settings))
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, task.cancel)
     try:
@@ -312,9 +290,16 @@ async def serve_worker(settings: Settings, worker: WorkerSettings) -> None:
         log.info("worker stopped")
 
 
-async def run_worker(settings: Settings, worker: WorkerSettings, registry: JobRegistry | None = None) -> None:
-    """Contend for leadership; while leading, schedule; when the lead is lost, contend again."""
-    registry = job_registry(worker) if registry is None else registry
+async def run_worker(
+    settings: Settings, worker: WorkerSettings | None = None, registry: JobRegistry | None = None
+) -> None:
+    """Contend for leadership; while leading, schedule; when the lead is lost, contend again.
+
+    `worker` (timings, time zone) defaults to `settings.worker`; `registry` to `job_registry(settings)`.
+    Runs until cancelled: in `service-mgmt worker` by a signal, inside `serve` by the app's shutdown.
+    """
+    worker = settings.worker if worker is None else worker
+    registry = job_registry(settings) if registry is None else registry
     register_domain_handlers()  # domain events in jobs too; idempotent
     zone = ZoneInfo(worker.time_zone)
     engine = create_engine(settings.database)
@@ -397,13 +382,13 @@ def _start(scheduler: Any, registry: JobRegistry, zone: ZoneInfo) -> None:
     scheduler.resume()
 
 
-async def run_once(settings: Settings, worker: WorkerSettings, job_id: str, today: dt.date | None = None) -> RunReport:
+async def run_once(settings: Settings, job_id: str, today: dt.date | None = None) -> RunReport:
     """Run one job now, outside the schedule (`service-mgmt jobs run`); recorded as manual."""
-    spec = job_registry(worker).get(job_id)
+    spec = job_registry(settings).get(job_id)
     engine = create_engine(settings.database)
     try:
         runner = Runner(create_session_factory(engine))
-        now = runner.clock.now().astimezone(ZoneInfo(worker.time_zone))
+        now = runner.clock.now().astimezone(ZoneInfo(settings.worker.time_zone))
         return await runner.run(spec, now, today=today, origin=RunOrigin.MANUAL)
     finally:
         await engine.dispose()

@@ -21,7 +21,7 @@ from contracts.services.service_contracts import ContractTransition, renew, tran
 from core import audit
 from core.auth import SYSTEM
 from core.clock import SYSTEM_CLOCK, Clock
-from core.settings import BillingSettings, load_billing_settings
+from core.settings import BillingSettings
 
 RENEWAL_REMINDER = "renewal_reminder"
 
@@ -43,7 +43,7 @@ async def raise_renewal_reminders(
 
     A contract is due when ends_on − notice_days <= today < ends_on. Each reminder this run
     inserts also queues the customer's notice e-mail in the outbox, in this transaction
-    (`contracts.services.renewal_notices`; `billing` defaults to the environment's settings).
+    (`contracts.services.renewal_notices`; the worker passes the loaded `billing` settings).
     Answers how many reminders were raised by this run.
     """
     raised = 0
@@ -65,7 +65,7 @@ async def raise_renewal_reminders(
                 after={"term_ends_on": ends_on, "message": message},
             )
     # Only the run that inserted a notice mails it (a concurrent run lost on the unique key).
-    await queue_renewal_notices(session, inserted, billing or load_billing_settings(), clock.now())
+    await queue_renewal_notices(session, inserted, billing or BillingSettings(), clock.now())
     return raised
 
 

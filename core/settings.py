@@ -1,4 +1,8 @@
-"""Typed, grouped settings read from the environment by a function (never at import time)."""
+"""Typed, grouped settings read from the environment by a function (never at import time).
+
+`load_settings()` is the only reader of the environment: everything else is handed the
+`Settings` (or the group it needs) by the entry point that loaded them.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,10 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/service.db"
 
@@ -79,6 +86,35 @@ class BillingSettings:
     default_payment_terms_days: int = 30
 
 
+class WorkerMode(StrEnum):
+    """RUN_WORKER: whether `service-mgmt serve` also runs the background jobs in its process."""
+
+    AUTO = "auto"  # on for one process on the embedded SQLite, off otherwise
+    ON = "on"
+    OFF = "off"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    """The background jobs: `service-mgmt worker`, or inside `service-mgmt serve`."""
+
+    time_zone: str = "UTC"  # the zone of the daily schedule and of a job's "today"
+    leader_retry_seconds: float = 5.0
+    leader_check_seconds: float = 5.0
+    heartbeat_seconds: int = 0  # 0: no heartbeat job
+    stop_grace_seconds: float = 30.0  # how long a stopping worker lets running jobs finish
+    in_server: WorkerMode = WorkerMode.AUTO
+
+    def runs_in_server(self, database: DatabaseSettings, web_workers: int) -> bool:
+        """Whether a web process runs the jobs too. On `auto`, only the single process of the
+        embedded SQLite does: a PostgreSQL deployment or several web processes run
+        `service-mgmt worker` beside them (running it in every web process would be safe, one
+        leads, but each would hold a scheduler thread and a lock connection for nothing)."""
+        if self.in_server is WorkerMode.AUTO:
+            return database.is_sqlite and web_workers <= 1
+        return self.in_server is WorkerMode.ON
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -95,6 +131,9 @@ class Settings:
     # days a customer has to send back the defective unit of an advance exchange
     # (ADVANCE_EXCHANGE_RETURN_DAYS)
     advance_exchange_return_days: int = 14
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
+    # Where people reach the product (PUBLIC_BASE_URL): every link in an e-mail starts with it.
+    public_base_url: str = "http://127.0.0.1:8000"
 
 
 def _flag(value: str | None, default: bool = False) -> bool:
@@ -151,28 +190,28 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             max_page_size=int(env.get("MAX_PAGE_SIZE", "200")),
             debug=_flag(env.get("DEBUG")),
         ),
-        mail=load_mail_settings(env),
-        billing=load_billing_settings(env),
-        sla_warning_share=sla_warning_share(env),
+        mail=_mail_settings(env),
+        billing=_billing_settings(env),
+        sla_warning_share=_sla_warning_share(env),
         dispatch_workers=int(env.get("DISPATCH_WORKERS", "1")),
         dispatch_search_processes=int(env.get("DISPATCH_SEARCH_PROCESSES", "0")),
         advance_exchange_return_days=int(env.get("ADVANCE_EXCHANGE_RETURN_DAYS", "14")),
+        worker=_worker_settings(env),
+        public_base_url=_public_base_url(env),
     )
 
 
-def sla_warning_share(env: Mapping[str, str] | None = None) -> float:
+def _sla_warning_share(env: Mapping[str, str]) -> float:
     """SLA_WARNING_SHARE (default 0.75): warn the planner once this share of a target's time is used."""
-    env = os.environ if env is None else env
     share = float(env.get("SLA_WARNING_SHARE", "0.75"))
     if not 0 < share < 1:
         raise RuntimeError(f"SLA_WARNING_SHARE must lie between 0 and 1 (exclusive), got {share}")
     return share
 
 
-def load_mail_settings(env: Mapping[str, str] | None = None) -> MailSettings:
+def _mail_settings(env: Mapping[str, str]) -> MailSettings:
     """SMTP_HOST (unset: mail disabled), SMTP_PORT (25), MAIL_FROM, SMTP_USERNAME, SMTP_PASSWORD,
     SMTP_STARTTLS (false), SMTP_TIMEOUT_SECONDS (30)."""
-    env = os.environ if env is None else env
     return MailSettings(
         host=env.get("SMTP_HOST") or None,
         port=int(env.get("SMTP_PORT", "25")),
@@ -184,10 +223,9 @@ def load_mail_settings(env: Mapping[str, str] | None = None) -> MailSettings:
     )
 
 
-def load_billing_settings(env: Mapping[str, str] | None = None) -> BillingSettings:
+def _billing_settings(env: Mapping[str, str]) -> BillingSettings:
     """SELLER_NAME, SELLER_ADDRESS, SELLER_TAX_ID, SELLER_EMAIL, SELLER_IBAN, SELLER_COUNTRY (DE),
     DEFAULT_PAYMENT_TERMS_DAYS (30): printed on invoices and used where a customer has no profile."""
-    env = os.environ if env is None else env
     defaults = BillingSettings()
     terms = int(env.get("DEFAULT_PAYMENT_TERMS_DAYS", str(defaults.default_payment_terms_days)))
     if not 0 <= terms <= 365:
@@ -201,3 +239,37 @@ def load_billing_settings(env: Mapping[str, str] | None = None) -> BillingSettin
         seller_country=env.get("SELLER_COUNTRY", defaults.seller_country).upper(),
         default_payment_terms_days=terms,
     )
+
+
+def _worker_settings(env: Mapping[str, str]) -> WorkerSettings:
+    """JOBS_TIME_ZONE (UTC), WORKER_LEADER_RETRY_SECONDS (5), WORKER_LEADER_CHECK_SECONDS (5),
+    WORKER_HEARTBEAT_SECONDS (0), WORKER_STOP_GRACE_SECONDS (30), RUN_WORKER (auto, on, off)."""
+    mode = env.get("RUN_WORKER", WorkerMode.AUTO.value).strip().lower()
+    if mode not in set(WorkerMode):
+        raise RuntimeError(f"RUN_WORKER must be auto, on or off, got {mode!r}")
+    settings = WorkerSettings(
+        time_zone=env.get("JOBS_TIME_ZONE", "UTC"),
+        leader_retry_seconds=float(env.get("WORKER_LEADER_RETRY_SECONDS", "5")),
+        leader_check_seconds=float(env.get("WORKER_LEADER_CHECK_SECONDS", "5")),
+        heartbeat_seconds=int(env.get("WORKER_HEARTBEAT_SECONDS", "0")),
+        stop_grace_seconds=float(env.get("WORKER_STOP_GRACE_SECONDS", "30")),
+        in_server=WorkerMode(mode),
+    )
+    ZoneInfo(settings.time_zone)  # an unknown zone fails at start, not at the first run
+    return settings
+
+
+def _public_base_url(env: Mapping[str, str]) -> str:
+    """PUBLIC_BASE_URL, else where `serve` listens (HOST, PORT); a wildcard HOST reads as 127.0.0.1."""
+    given = env.get("PUBLIC_BASE_URL", "").strip()
+    if not given:
+        host = env.get("HOST", "127.0.0.1")
+        host = "127.0.0.1" if host in {"", "0.0.0.0", "::"} else host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{int(env.get('PORT', '8000'))}"
+    parts = urlsplit(given)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query or parts.fragment:
+        raise RuntimeError(
+            f"PUBLIC_BASE_URL must be an absolute http(s) URL (https://service.example.com), got {given!r}"
+        )
+    return given.rstrip("/")

@@ -24,6 +24,7 @@ from core.errors import DomainError
 from masterdata.models import Engineer, Equipment, User, WorkingHours
 from returns.choices import RmaStatus
 from returns.services import quotes, repair_orders, rma_receipt, rmas
+from returns.services.rma_notices import NoticeLinks
 from service_mgmt.choices import RequestStatus, WorkOrderStatus
 from service_mgmt.demo_data import TIME_ZONE
 from service_mgmt.models import JobTemplate, ServiceRequest
@@ -96,17 +97,20 @@ class DemoActivitySummary:
 
 
 async def load_demo_activity(
-    session: AsyncSession, *, seed: int, today: dt.date, requests: int = 30
+    session: AsyncSession, *, seed: int, today: dt.date, links: NoticeLinks, requests: int = 30
 ) -> DemoActivitySummary:
-    """Calls over the last six days up to `today` 07:00 local time, and the day's plan."""
+    """Calls over the last six days up to `today` 07:00 local time, and the day's plan.
+
+    `links`: the RMA e-mails' tracking links (the installation's secret key and public base URL).
+    """
     if await session.scalar(select(ServiceRequest.id).limit(1)) is not None:
         raise ValueError("the database already holds service requests")
-    return await _Activity(session, random.Random(seed), today).load(requests)
+    return await _Activity(session, random.Random(seed), today, links).load(requests)
 
 
 class _Activity:
-    def __init__(self, session: AsyncSession, rng: random.Random, today: dt.date) -> None:
-        self.session, self.rng, self.today = session, rng, today
+    def __init__(self, session: AsyncSession, rng: random.Random, today: dt.date, links: NoticeLinks) -> None:
+        self.session, self.rng, self.today, self.links = session, rng, today, links
         self.anchor = dt.datetime.combine(today, dt.time(7), _LOCAL).astimezone(dt.UTC)
         self.work_days = _work_days(today, 2)
         self.technician_tasks = 0
@@ -308,15 +312,19 @@ class _Activity:
             rma = await rmas.create_rma(self.session, SYSTEM, data, now=at)
             made += 1
             if stage >= 1:
-                await rmas.authorize(self.session, SYSTEM, rma.id, rmas.RmaStep(), now=at + dt.timedelta(hours=1))
+                await rmas.authorize(
+                    self.session, SYSTEM, rma.id, rmas.RmaStep(), now=at + dt.timedelta(hours=1), links=self.links
+                )
             if stage >= 2:
                 received = at + dt.timedelta(days=1)
                 receipt = rma_receipt.RmaReceipt(serial_number=rma.serial_number)
-                await rma_receipt.receive(self.session, SYSTEM, rma.id, receipt, now=received)
+                await rma_receipt.receive(self.session, SYSTEM, rma.id, receipt, now=received, links=self.links)
                 view = await repair_orders.start_diagnosis(self.session, SYSTEM, rma.id, now=received)
                 # A zero estimate counts as covered and starts the repair without a quote.
                 quote = quotes.QuoteInput(labour_hours=Decimal(0), note="Covered: loose mains connector")
-                await quotes.quote_repair(self.session, SYSTEM, view.repair_order.id, quote, now=received)
+                await quotes.quote_repair(
+                    self.session, SYSTEM, view.repair_order.id, quote, now=received, links=self.links
+                )
                 assert rma.status in {RmaStatus.IN_REPAIR.value, RmaStatus.AWAITING_APPROVAL.value}
         return made
 

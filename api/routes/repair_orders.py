@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -21,6 +22,7 @@ from core.documents import Document
 from returns import documents
 from returns.services import quotes
 from returns.services import repair_orders as service
+from returns.services.rma_notices import NoticeLinks
 
 CLOCK: Clock = SYSTEM_CLOCK
 DEPOT_ACTORS = {Role.DEPOT, Role.ADMIN}
@@ -112,12 +114,14 @@ class RepairOrderController(Controller):
     async def quote_repair(
         self,
         db_session: DbSession,
+        state: State,
         request: Request[Principal, Any, Any],
         repair_order_id: FromPath[UUID],
         data: JSONBody[quotes.QuoteInput],
     ) -> RepairOrderOut:
+        links = NoticeLinks.of(state.settings)
         return repair_order_out(
-            await quotes.quote_repair(db_session, request.user, repair_order_id, data, now=CLOCK.now())
+            await quotes.quote_repair(db_session, request.user, repair_order_id, data, now=CLOCK.now(), links=links)
         )
 
     @post(RO_PATH + "/finish", summary="The repair is done: to QA", status_code=HTTP_200_OK, **allow(DEPOT_ACTORS))

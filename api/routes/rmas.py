@@ -35,7 +35,7 @@ RMA_PATH = "/{rma_id:uuid}"
 
 
 def _links(state: State) -> NoticeLinks:
-    return NoticeLinks(secret_key=state.settings.auth.secret_key)
+    return NoticeLinks.of(state.settings)
 
 
 def _out(request: Request[Principal, Any, Any], rma: Any) -> RmaOut:

@@ -36,7 +36,7 @@ from core.mailer import Attachment, compose
 from core.outbox import OutboxMessage
 from core.outbox_dispatch import Delivery, PermanentFailure
 from core.pdf import render_pdf_async, render_template
-from core.settings import BillingSettings, load_billing_settings
+from core.settings import BillingSettings
 from masterdata.services.visibility import CustomerScope
 
 CONTENT_TYPE = "application/pdf"
@@ -116,8 +116,13 @@ async def invoice_pdf_for(
     return PdfFile(document.filename, document.content_type, document.content)
 
 
-async def deliver_invoice_document(session: AsyncSession, message: OutboxMessage) -> Delivery:
-    """Outbox handler for `invoice_document`: render and store the PDF, mail it attached."""
+async def deliver_invoice_document(
+    session: AsyncSession, message: OutboxMessage, *, settings: BillingSettings | None = None
+) -> Delivery:
+    """Outbox handler for `invoice_document`: render and store the PDF, mail it attached.
+
+    `settings`: the seller printed on the PDF (the worker binds the loaded billing settings).
+    """
     try:
         invoice_id = UUID(str(message.payload["invoice_id"]))
     except (KeyError, ValueError) as exc:
@@ -127,7 +132,7 @@ async def deliver_invoice_document(session: AsyncSession, message: OutboxMessage
         raise PermanentFailure(str(NotFound("invoice", invoice_id)))
     if invoice.status == InvoiceStatus.DRAFT.value:
         raise PermanentFailure(f"invoice {invoice_id} is a draft; only issued invoices are sent")
-    settings = load_billing_settings()
+    settings = settings or BillingSettings()
     document = await stored_invoice_document(session, invoice, settings)
     if not message.recipient:
         return Delivery(note="no recipient: invoice rendered and stored, not mailed")

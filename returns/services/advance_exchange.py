@@ -87,7 +87,7 @@ async def ship_replacement(
     *,
     now: dt.datetime,
     return_days: int = RETURN_DAYS,
-    links: NoticeLinks | None = None,
+    links: NoticeLinks,
 ) -> Rma:
     rma = await locked_visible_rma(session, actor, rma_id)
     _check_shippable(rma)
@@ -294,7 +294,7 @@ class FollowUpReport:
     charged: list[str] = field(default_factory=list)
 
 
-async def follow_up(session: AsyncSession, today: dt.date, now: dt.datetime) -> FollowUpReport:
+async def follow_up(session: AsyncSession, today: dt.date, now: dt.datetime, *, links: NoticeLinks) -> FollowUpReport:
     """Remind, then charge, every advance exchange whose defective unit has not arrived."""
     report = FollowUpReport()
     stmt = (
@@ -313,7 +313,9 @@ async def follow_up(session: AsyncSession, today: dt.date, now: dt.datetime) -> 
         if today > rma.return_due_on:
             if await _charge(session, rma, today, now):
                 report.charged.append(rma.number)
-        elif today >= rma.return_due_on - dt.timedelta(days=REMINDER_LEAD_DAYS) and await _remind(session, rma, now):
+        elif today >= rma.return_due_on - dt.timedelta(days=REMINDER_LEAD_DAYS) and await _remind(
+            session, rma, now, links
+        ):
             report.reminded.append(rma.number)
     return report
 
@@ -322,11 +324,11 @@ def reminder_key(rma: Rma) -> str:
     return f"ax-reminder:{rma.number}"
 
 
-async def _remind(session: AsyncSession, rma: Rma, now: dt.datetime) -> bool:
+async def _remind(session: AsyncSession, rma: Rma, now: dt.datetime, links: NoticeLinks) -> bool:
     key = reminder_key(rma)
     if await session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)) is not None:
         return False
-    message = await notify(session, rma, "return_reminder", now, dedupe_key=key)
+    message = await notify(session, rma, "return_reminder", now, links=links, dedupe_key=key)
     assert rma.return_due_on is not None
     await record_event(
         session,

@@ -55,6 +55,7 @@ from returns.services.repair_billing import (
 )
 from returns.services.repair_orders import RepairOrderView, checked, locked, repair_order_of, view_of
 from returns.services.rma_lifecycle import visible_rma
+from returns.services.rma_notices import NoticeLinks
 from service_mgmt.services.credit_gate import reason_json
 
 
@@ -76,9 +77,18 @@ class QuoteDecision(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 async def quote_repair(
-    session: AsyncSession, actor: Principal, repair_order_id: UUID, data: QuoteInput, *, now: dt.datetime
+    session: AsyncSession,
+    actor: Principal,
+    repair_order_id: UUID,
+    data: QuoteInput,
+    *,
+    now: dt.datetime,
+    links: NoticeLinks,
 ) -> RepairOrderView:
-    """End the diagnosis: price the estimate; covered work starts, the rest is quoted."""
+    """End the diagnosis: price the estimate; covered work starts, the rest is quoted.
+
+    The customer's e-mail links to the RMA's tracking page, where the quote is approved or declined.
+    """
     rma, repair_order = await locked(session, repair_order_id)
     if repair_order.status != RepairOrderStatus.DIAGNOSIS.value:
         raise Conflict(
@@ -126,7 +136,7 @@ async def quote_repair(
         session, actor, "repair_order", repair_order.id, "quote_sent", after=audit.snapshot(repair_order), at=now
     )
     document = await documents.render_quote(session, rma, repair_order, note=data.note)
-    message = await rma_notices.notify(session, rma, "quote", now)
+    message = await rma_notices.notify(session, rma, "quote", now, links=links)
     if message is not None:  # the quote PDF goes with the e-mail (the email handler attaches documents)
         message.payload = {**message.payload, "document_ids": [str(document.id)]}
         await session.flush()

@@ -5,9 +5,10 @@ rolled-back step sends nothing; its dedupe key `rma:<number>:<step>` makes a rep
 e-mail. The recipient is the RMA's contact, or else the customer's e-mail; without either there
 is nothing to send (the tracking page still shows the step).
 
-The tracking link is a signed `/track/<token>` link when the caller passes the app's secret key
-(`NoticeLinks`); otherwise the mail names the RMA number and the `/track` lookup page, where the
-customer types the number and the e-mail or postal code on file.
+Every notice carries the signed link to the RMA's public tracking page, absolute on the
+product's public base URL (`NoticeLinks`, from `PUBLIC_BASE_URL`): `<base>/track/<token>`, where
+the customer follows the return without a login and, for the quote, sees it and approves or
+declines it.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.outbox import OutboxMessage, enqueue
+from core.settings import Settings
 from masterdata.models import Contact, Customer
 from returns.models import Rma
 from returns.services.tracking_links import signed_link
 
 EMAIL = "email"
-TRACK_PATH = "/track"
 
 SUBJECTS: dict[str, str] = {
     "authorized": "Return {number} authorized: please send the unit",
@@ -54,17 +55,27 @@ BODIES: dict[str, str] = {
 
 @dataclass(frozen=True, slots=True)
 class NoticeLinks:
-    """What a signed tracking link needs; the API passes the app's settings."""
+    """What an absolute signed tracking link needs: the app's secret key and public base URL."""
 
     secret_key: str
-    base_url: str = ""
+    base_url: str
+
+    def __post_init__(self) -> None:
+        if not self.secret_key:
+            raise ValueError("a tracking link is signed: the secret key must not be empty")
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ValueError(f"links in e-mails are absolute: {self.base_url!r} is no http(s) base URL")
+
+    @classmethod
+    def of(cls, settings: Settings) -> NoticeLinks:
+        return cls(secret_key=settings.auth.secret_key, base_url=settings.public_base_url)
 
 
-def tracking_text(rma: Rma, now: dt.datetime, links: NoticeLinks | None) -> str:
-    if links is not None and links.secret_key:
-        url = signed_link(rma, secret_key=links.secret_key, now=now, base_url=links.base_url)
-        return f"Follow your return at {url}"
-    return f"Follow your return at {TRACK_PATH} with the number {rma.number} and your e-mail or postal code."
+def tracking_text(rma: Rma, now: dt.datetime, links: NoticeLinks, step: str) -> str:
+    url = signed_link(rma, secret_key=links.secret_key, now=now, base_url=links.base_url)
+    if step == "quote":  # the tracking page shows the quote with its approve and decline buttons
+        return f"See the quote and approve or decline it at {url}"
+    return f"Follow your return at {url}"
 
 
 async def recipient_of(session: AsyncSession, rma: Rma) -> tuple[str | None, str]:
@@ -82,7 +93,7 @@ async def notify(
     step: str,
     now: dt.datetime,
     *,
-    links: NoticeLinks | None = None,
+    links: NoticeLinks,
     dedupe_key: str | None = None,
 ) -> OutboxMessage | None:
     """Queue the customer's e-mail for `step` (one of `SUBJECTS`); None when no address is on file."""
@@ -97,7 +108,7 @@ async def notify(
         "tracking": rma.carrier_tracking or "-",
         "due": rma.return_due_on.isoformat() if rma.return_due_on else "-",
     }
-    body = f"Dear {name},\n\n{BODIES[step].format(**facts)}\n\n{tracking_text(rma, now, links)}\n"
+    body = f"Dear {name},\n\n{BODIES[step].format(**facts)}\n\n{tracking_text(rma, now, links, step)}\n"
     return await enqueue(
         session,
         kind=EMAIL,

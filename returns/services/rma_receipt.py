@@ -79,7 +79,7 @@ async def receive(
     data: RmaReceipt,
     *,
     now: dt.datetime,
-    links: NoticeLinks | None = None,
+    links: NoticeLinks,
 ) -> Rma:
     rma = await locked_visible_rma(session, actor, rma_id)
     scanned = data.serial_number.strip()

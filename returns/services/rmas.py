@@ -271,7 +271,7 @@ async def authorize(
     data: RmaStep,
     *,
     now: dt.datetime,
-    links: NoticeLinks | None = None,
+    links: NoticeLinks,
 ) -> Rma:
     """requested → authorized → awaiting_receipt, with shipping instructions; e-mails the customer."""
     rma = await locked_visible_rma(session, actor, rma_id)
@@ -335,7 +335,7 @@ async def ship(
     data: RmaShipment,
     *,
     now: dt.datetime,
-    links: NoticeLinks | None = None,
+    links: NoticeLinks,
 ) -> Rma:
     """The repaired (or unrepaired) unit leaves the depot with a carrier tracking number."""
     rma = await locked_visible_rma(session, actor, rma_id)

@@ -15,11 +15,14 @@ from masterdata.models import Contact, Customer, Site
 from returns.choices import RmaType
 from returns.models import Rma, RmaEvent
 from returns.services import rmas
+from returns.services.rma_notices import NoticeLinks
 from tests.integration.contract_fixtures import Installed, installed_printer, warranty_for
 
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # a Monday
 AGENT = Principal(user_id=SYSTEM.user_id, username="agnes", role=Role.AGENT)
 DEPOT = Principal(user_id=SYSTEM.user_id, username="dora", role=Role.DEPOT)
+# What the app passes from its settings: the e-mails' tracking links are signed and absolute.
+LINKS = NoticeLinks(secret_key="k" * 40, base_url="https://service.example.com")
 
 
 @dataclass
@@ -70,7 +73,7 @@ async def authorized_rma(
     session: AsyncSession, who: RmaParty, rma_type: RmaType = RmaType.REPAIR_RETURN, *, now: dt.datetime = NOW
 ) -> Rma:
     rma = await requested_rma(session, who, rma_type, now=now)
-    return await rmas.authorize(session, AGENT, rma.id, rmas.RmaStep(), now=now)
+    return await rmas.authorize(session, AGENT, rma.id, rmas.RmaStep(), now=now, links=LINKS)
 
 
 async def events_of(session: AsyncSession, rma: Rma) -> list[RmaEvent]:

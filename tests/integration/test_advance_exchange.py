@@ -21,7 +21,7 @@ from returns.jobs import ADVANCE_EXCHANGE_FOLLOW_UP, advance_exchange_follow_up
 from returns.models import Rma, StockMove, StockSerial
 from returns.services import rma_receipt, rmas
 from returns.services.advance_exchange import NewReplacement, ReplacementShipment, ship_replacement
-from tests.integration.rma_fixtures import DEPOT, NOW, RmaParty, authorized_rma, events_of, rma_customer
+from tests.integration.rma_fixtures import DEPOT, LINKS, NOW, RmaParty, authorized_rma, events_of, rma_customer
 from tests.integration.stock_fixtures import stock_location, stocked
 
 DUE = NOW.date() + dt.timedelta(days=14)
@@ -30,13 +30,13 @@ DUE = NOW.date() + dt.timedelta(days=14)
 async def shipped_exchange(session: AsyncSession, who: RmaParty) -> Rma:
     rma = await authorized_rma(session, who, RmaType.ADVANCE_EXCHANGE)
     data = ReplacementShipment(new_unit=NewReplacement(serial_number="SN-R1"), carrier_tracking="1ZOUT")
-    return await ship_replacement(session, DEPOT, rma.id, data, now=NOW)
+    return await ship_replacement(session, DEPOT, rma.id, data, now=NOW, links=LINKS)
 
 
 async def run_job(session: AsyncSession, day: dt.date) -> dict[str, object]:
     at = dt.datetime(day.year, day.month, day.day, 7, 30, tzinfo=dt.UTC)
     context = JobContext(job_id=ADVANCE_EXCHANGE_FOLLOW_UP, scheduled_for=at, today=day, clock=FixedClock(at))
-    return await advance_exchange_follow_up(session, context)
+    return await advance_exchange_follow_up(session, context, links=LINKS)
 
 
 async def charges(session: AsyncSession, rma: Rma) -> list[BillableItem]:
@@ -93,14 +93,18 @@ async def test_a_replacement_from_stock_is_issued_against_the_rma(session: Async
     unit = await session.scalar(select(StockSerial).where(StockSerial.serial_number == "SN-S7"))
     assert unit is not None
     rma = await authorized_rma(session, who, RmaType.ADVANCE_EXCHANGE)
-    rma = await ship_replacement(session, DEPOT, rma.id, ReplacementShipment(stock_serial_id=unit.id), now=NOW)
+    rma = await ship_replacement(
+        session, DEPOT, rma.id, ReplacementShipment(stock_serial_id=unit.id), now=NOW, links=LINKS
+    )
     replacement = await session.get(Equipment, rma.replacement_equipment_id)
     assert replacement is not None and replacement.serial_number == "SN-S7"
     assert (unit.status, unit.equipment_id) == ("issued", replacement.id)
     move = await session.scalar(select(StockMove).where(StockMove.reference_id == rma.id))
     assert move is not None and (move.kind, move.reference_kind, move.reference_ref) == ("issue", "rma", rma.number)
     with pytest.raises(Conflict) as twice:
-        await ship_replacement(session, DEPOT, rma.id, ReplacementShipment(stock_serial_id=unit.id), now=NOW)
+        await ship_replacement(
+            session, DEPOT, rma.id, ReplacementShipment(stock_serial_id=unit.id), now=NOW, links=LINKS
+        )
     assert twice.value.code == "replacement_already_shipped"
 
 
@@ -109,7 +113,7 @@ async def test_only_an_advance_exchange_ships_a_replacement(session: AsyncSessio
     rma = await authorized_rma(session, who, RmaType.REPAIR_RETURN)
     data = ReplacementShipment(new_unit=NewReplacement(serial_number="SN-R1"))
     with pytest.raises(Conflict) as refused:
-        await ship_replacement(session, DEPOT, rma.id, data, now=NOW)
+        await ship_replacement(session, DEPOT, rma.id, data, now=NOW, links=LINKS)
     assert refused.value.code == "not_advance_exchange"
 
 
@@ -142,7 +146,9 @@ async def test_overdue_reminds_once_then_charges_exactly_once(session: AsyncSess
 
     # the unit arrives late: an event, no second charge (credit notes come with billing)
     late = dt.datetime(2026, 4, 1, 9, 0, tzinfo=dt.UTC)
-    await rma_receipt.receive(session, DEPOT, rma.id, rma_receipt.RmaReceipt(serial_number="SN-1"), now=late)
+    await rma_receipt.receive(
+        session, DEPOT, rma.id, rma_receipt.RmaReceipt(serial_number="SN-1"), now=late, links=LINKS
+    )
     assert "late_receipt" in [e.kind for e in await events_of(session, rma)]
     assert (await run_job(session, late.date()))["charged"] == []
     assert len(await charges(session, rma)) == 1
@@ -152,7 +158,9 @@ async def test_no_charge_when_the_defective_unit_arrives_in_time(session: AsyncS
     who = await rma_customer(session)
     rma = await shipped_exchange(session, who)
     on_time = dt.datetime.combine(DUE, dt.time(10), tzinfo=dt.UTC)
-    await rma_receipt.receive(session, DEPOT, rma.id, rma_receipt.RmaReceipt(serial_number="SN-1"), now=on_time)
+    await rma_receipt.receive(
+        session, DEPOT, rma.id, rma_receipt.RmaReceipt(serial_number="SN-1"), now=on_time, links=LINKS
+    )
     for n in range(1, 4):
         assert await run_job(session, DUE + dt.timedelta(days=n)) == {
             "today": (DUE + dt.timedelta(days=n)).isoformat(),

@@ -20,6 +20,7 @@ from service_mgmt.demo_contracts import load_demo_contracts
 from service_mgmt.demo_data import DemoSize, load_demo_data
 from service_mgmt.models import PmPlan, ServiceRequest, WorkOrder
 from service_mgmt.services.technician_jobs import list_my_tasks
+from tests.integration.rma_fixtures import LINKS
 
 SEED = 11
 TODAY = dt.date(2026, 11, 23)  # a Monday
@@ -33,7 +34,7 @@ async def _load_everything(sessions: async_sessionmaker[AsyncSession]) -> float:
         await load_demo_contracts(session, seed=SEED)
         await load_demo_stock(session, seed=SEED, now=AT)
         started = time.perf_counter()
-        summary = await load_demo_activity(session, seed=SEED, today=TODAY)
+        summary = await load_demo_activity(session, seed=SEED, today=TODAY, links=LINKS)
         elapsed = time.perf_counter() - started
     assert summary.requests == 30
     assert summary.rmas == 3
@@ -80,4 +81,4 @@ async def test_demo_activity_is_loaded_once(sessions: async_sessionmaker[AsyncSe
     await _load_everything(sessions)
     with pytest.raises(ValueError):
         async with session_scope(sessions) as session:
-            await load_demo_activity(session, seed=SEED, today=TODAY)
+            await load_demo_activity(session, seed=SEED, today=TODAY, links=LINKS)

@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.worker import job_registry, load_worker_settings
+from api.worker import job_registry
 from core.clock import FixedClock
 from core.db import session_scope
+from core.settings import AuthSettings, Settings
 from service_mgmt.dispatch.runs import Dispatcher
 from service_mgmt.dispatch.solver_pool import SolverPool
 from service_mgmt.dispatch.stale import STALE_RUNS_JOB, WORKER_LOST, fail_stale_runs
@@ -83,5 +84,5 @@ async def test_start_up_fails_stale_runs(sessions: async_sessionmaker[AsyncSessi
 
 
 async def test_a_worker_job_checks_every_minute() -> None:
-    spec = job_registry(load_worker_settings({})).get(STALE_RUNS_JOB)
+    spec = job_registry(Settings(auth=AuthSettings(secret_key="k" * 40))).get(STALE_RUNS_JOB)
     assert str(spec.trigger) == "every 60 s"

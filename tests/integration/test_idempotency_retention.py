@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.idempotency import CLAIMED, Fingerprint, _claim, idempotency_jobs, prune_idempotency_records
-from api.worker import WorkerSettings, job_registry
+from api.worker import job_registry
 from core.clock import FixedClock
 from core.db import session_scope
 from core.idempotency import RETENTION, IdempotencyRecord
 from core.jobs import JobContext
+from core.settings import AuthSettings, Settings
 
 NOW = dt.datetime(2026, 6, 1, 3, 45, tzinfo=dt.UTC)
 
@@ -59,7 +60,7 @@ async def test_the_daily_job_deletes_answers_older_than_the_retention_only(
 def test_the_prune_job_is_in_the_workers_schedule() -> None:
     (spec,) = idempotency_jobs()
 
-    scheduled = job_registry(WorkerSettings()).get(spec.id)
+    scheduled = job_registry(Settings(auth=AuthSettings(secret_key="k" * 40))).get(spec.id)
 
     assert scheduled.function is prune_idempotency_records and scheduled.trigger == spec.trigger
 

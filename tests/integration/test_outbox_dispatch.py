@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.outbox_handlers import OUTBOX_JOB, outbox_handlers, outbox_job, send_due_now
-from api.worker import job_registry, load_worker_settings
+from api.outbox_handlers import OUTBOX_JOB, outbox_handlers, send_due_now
+from api.worker import job_registry
 from core import outbox
 from core.clock import FixedClock
 from core.db import session_scope
@@ -21,7 +21,7 @@ from core.jobs import Outcome, Runner
 from core.mailer import Mailer
 from core.outbox import OutboxMessage, OutboxStatus
 from core.outbox_dispatch import DispatchPolicy, dispatch_due
-from core.settings import MailSettings, Settings
+from core.settings import MailSettings, Settings, load_settings
 from service_mgmt.models import WorkOrder
 from service_mgmt.services.service_report_queue import queue_service_report
 from tests.integration.service_report_fixtures import completed_work_order
@@ -272,15 +272,19 @@ async def test_a_message_locked_by_another_dispatcher_is_skipped_not_waited_for(
 
 
 async def test_the_worker_job_delivers_through_the_smtp_server_of_the_environment(
-    sessions: Sessions, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, sessions: Sessions, smtp: SmtpServer
 ) -> None:
-    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("SMTP_PORT", str(smtp.port))
-    monkeypatch.setenv("MAIL_FROM", "noreply@example.com")
+    environment = {
+        "DATABASE_URL": settings.database.url,
+        "SECRET_KEY": settings.auth.secret_key,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp.port),
+        "MAIL_FROM": "noreply@example.com",
+    }
     await enqueue_email(sessions)
-    assert OUTBOX_JOB in job_registry(load_worker_settings({}))
+    job = job_registry(load_settings(environment)).get(OUTBOX_JOB)
 
-    run = await Runner(sessions, clock=FixedClock(NOW)).run(outbox_job(), NOW)
+    run = await Runner(sessions, clock=FixedClock(NOW)).run(job, NOW)
 
     assert run.outcome == Outcome.SUCCEEDED and run.result["sent"] == 1
     ((_, mail),) = smtp.inbox.received

@@ -22,6 +22,7 @@ from returns.models import Rma, RmaEvent, StockLevel, StockMove
 from returns.services import quotes, rmas
 from returns.services import repair_orders as ro
 from tests.integration.repair_fixtures import LATER, RECEIVED_AT, credit_account, repair_scenario
+from tests.integration.rma_fixtures import LINKS
 
 DEPOT = Principal(user_id=SYSTEM.user_id, username="depot1", role=Role.DEPOT)
 T = [RECEIVED_AT + dt.timedelta(hours=h) for h in range(1, 12)]
@@ -39,7 +40,9 @@ async def test_in_warranty_repair_issues_the_part_from_depot_stock(session: Asyn
     await ro.record_diagnosis(
         session, DEPOT, rid, ro.DiagnosisInput(fault_codes=["psu-01"], diagnosis="PSU dead"), now=T[1]
     )
-    view = await quotes.quote_repair(session, DEPOT, rid, quotes.QuoteInput(labour_hours=Decimal("1.5")), now=T[2])
+    view = await quotes.quote_repair(
+        session, DEPOT, rid, quotes.QuoteInput(labour_hours=Decimal("1.5")), now=T[2], links=LINKS
+    )
     assert view.rma.status == "in_repair" and view.repair_order.quote_amount == Decimal("0.00")
     await ro.add_labour(session, DEPOT, rid, ro.LabourInput(minutes=90, description="PSU replaced"), now=T[3])
     view = await ro.add_part(
@@ -70,7 +73,7 @@ async def test_out_of_warranty_quote_approved_after_credit_check_then_billed(ses
     estimate = quotes.QuoteInput(
         labour_hours=Decimal(2), parts=[quotes.EstimatedPart(product_id=it.depot.part_id, quantity=Decimal(1))]
     )
-    view = await quotes.quote_repair(session, DEPOT, rid, estimate, now=T[1])
+    view = await quotes.quote_repair(session, DEPOT, rid, estimate, now=T[1], links=LINKS)
 
     assert view.rma.status == "awaiting_approval" and view.repair_order.quote_status == "sent"
     assert view.repair_order.quote_amount == Decimal("316.00")  # 2 h × 98.00 + 120.00
@@ -105,7 +108,7 @@ async def test_declined_quote_records_the_inspection_fee(session: AsyncSession) 
     it = await repair_scenario(session, covered_by="none", labour_pct="0", parts_pct="0")
     rid = (await ro.start_diagnosis(session, DEPOT, it.rma_id, now=T[0])).repair_order.id
     await ro.record_diagnosis(session, DEPOT, rid, ro.DiagnosisInput(inspection_fee=Decimal("45.00")), now=T[1])
-    await quotes.quote_repair(session, DEPOT, rid, quotes.QuoteInput(labour_hours=Decimal(3)), now=T[2])
+    await quotes.quote_repair(session, DEPOT, rid, quotes.QuoteInput(labour_hours=Decimal(3)), now=T[2], links=LINKS)
     view = await quotes.decline_quote(session, SYSTEM, it.rma_id, T[3], quotes.QuoteDecision(comment="too dear"))
 
     assert view.repair_order.status == "declined" and view.rma.status == "awaiting_approval"  # ships it back
@@ -122,7 +125,7 @@ async def test_credit_hold_refuses_the_approval_and_changes_nothing(session: Asy
     it = await repair_scenario(session, covered_by="none", labour_pct="0", parts_pct="0")
     await credit_account(session, it.installed.customer_id, on_hold=True)
     rid = (await ro.start_diagnosis(session, DEPOT, it.rma_id, now=T[0])).repair_order.id
-    await quotes.quote_repair(session, DEPOT, rid, quotes.QuoteInput(labour_hours=Decimal(1)), now=T[1])
+    await quotes.quote_repair(session, DEPOT, rid, quotes.QuoteInput(labour_hours=Decimal(1)), now=T[1], links=LINKS)
     with pytest.raises(Conflict) as refused:
         await quotes.approve_quote(session, SYSTEM, it.rma_id, T[2])
     assert refused.value.code == "credit_check_failed" and refused.value.extra["outcome"] == "hold"
@@ -131,7 +134,7 @@ async def test_credit_hold_refuses_the_approval_and_changes_nothing(session: Asy
 async def test_failed_qa_goes_back_to_repair_unseen_by_the_customer(session: AsyncSession) -> None:
     it = await repair_scenario(session)
     rid = (await ro.start_diagnosis(session, DEPOT, it.rma_id, now=T[0])).repair_order.id
-    await quotes.quote_repair(session, DEPOT, rid, quotes.QuoteInput(labour_hours=Decimal(0)), now=T[1])
+    await quotes.quote_repair(session, DEPOT, rid, quotes.QuoteInput(labour_hours=Decimal(0)), now=T[1], links=LINKS)
     await ro.finish_repair(session, DEPOT, rid, now=T[2])
     view = await ro.record_qa(session, DEPOT, rid, ro.QaInput(passed=False, note="still noisy"), now=T[3])
     assert view.repair_order.status == "in_repair" and view.rma.status == "in_repair"
@@ -142,14 +145,14 @@ async def test_failed_qa_goes_back_to_repair_unseen_by_the_customer(session: Asy
 async def test_a_unit_ships_only_after_qa_has_passed(session: AsyncSession) -> None:
     it = await repair_scenario(session)
     rid = (await ro.start_diagnosis(session, DEPOT, it.rma_id, now=T[0])).repair_order.id
-    await quotes.quote_repair(session, DEPOT, rid, quotes.QuoteInput(labour_hours=Decimal(0)), now=T[1])
+    await quotes.quote_repair(session, DEPOT, rid, quotes.QuoteInput(labour_hours=Decimal(0)), now=T[1], links=LINKS)
     await ro.finish_repair(session, DEPOT, rid, now=T[2])
     shipment = rmas.RmaShipment(carrier_tracking="1Z999")
 
     with pytest.raises(Conflict) as too_early:
-        await rmas.ship(session, DEPOT, it.rma_id, shipment, now=T[3])
+        await rmas.ship(session, DEPOT, it.rma_id, shipment, now=T[3], links=LINKS)
     await ro.record_qa(session, DEPOT, rid, ro.QaInput(passed=True), now=T[4])
-    shipped = await rmas.ship(session, DEPOT, it.rma_id, shipment, now=T[5])
+    shipped = await rmas.ship(session, DEPOT, it.rma_id, shipment, now=T[5], links=LINKS)
 
     assert too_early.value.code == "not_ready_to_ship"
     assert shipped.status == "shipped" and shipped.carrier_tracking == "1Z999"
@@ -161,7 +164,7 @@ async def test_parts_only_during_repair_and_stock_never_negative(session: AsyncS
     with pytest.raises(Conflict) as early:
         await ro.add_part(session, DEPOT, rid, ro.PartInput(product_id=it.depot.part_id, quantity=Decimal(1)), now=T[1])
     assert early.value.code == "repair_order_not_editable"
-    await quotes.quote_repair(session, DEPOT, rid, quotes.QuoteInput(labour_hours=Decimal(0)), now=T[1])
+    await quotes.quote_repair(session, DEPOT, rid, quotes.QuoteInput(labour_hours=Decimal(0)), now=T[1], links=LINKS)
     with pytest.raises(Conflict) as short:
         await ro.add_part(session, DEPOT, rid, ro.PartInput(product_id=it.depot.part_id, quantity=Decimal(9)), now=T[2])
     assert short.value.code == "insufficient_stock"

@@ -13,10 +13,11 @@ from core.errors import Conflict, IllegalTransition, Invalid, NotFound
 from masterdata.models import Equipment
 from returns.choices import RmaType
 from returns.services import rma_receipt, rmas
-from returns.services.rma_notices import NoticeLinks
+from returns.services.tracking_links import read_token
 from tests.integration.rma_fixtures import (
     AGENT,
     DEPOT,
+    LINKS,
     NOW,
     authorized_rma,
     events_of,
@@ -75,7 +76,9 @@ async def test_a_return_for_credit_goes_from_request_to_closed_with_notices(sess
     who = await rma_customer(session)
     rma = await authorized_rma(session, who, RmaType.RETURN_CREDIT)
     assert rma.status == "awaiting_receipt"
-    rma = await rma_receipt.receive(session, DEPOT, rma.id, rma_receipt.RmaReceipt(serial_number="SN-1"), now=LATER)
+    rma = await rma_receipt.receive(
+        session, DEPOT, rma.id, rma_receipt.RmaReceipt(serial_number="SN-1"), now=LATER, links=LINKS
+    )
     assert (rma.status, rma.on_hold, rma.received_serial) == ("received", False, "SN-1")
     assert rma.expected_ship_on is None  # nothing ships back for a credit
     rma = await rmas.close(session, DEPOT, rma.id, rmas.RmaStep(), now=LATER)
@@ -93,19 +96,21 @@ async def test_a_return_for_credit_goes_from_request_to_closed_with_notices(sess
     assert rma.number in (mails[0].body or "") and "/track" in (mails[0].body or "")
 
 
-async def test_a_notice_carries_a_signed_tracking_link_when_the_secret_is_given(session: AsyncSession) -> None:
+async def test_a_notice_carries_an_absolute_signed_tracking_link(session: AsyncSession) -> None:
     who = await rma_customer(session)
     rma = await requested_rma(session, who)
-    await rmas.authorize(session, AGENT, rma.id, rmas.RmaStep(), now=NOW, links=NoticeLinks(secret_key="k" * 40))
+    await rmas.authorize(session, AGENT, rma.id, rmas.RmaStep(), now=NOW, links=LINKS)
     [mail] = await mails_of(session, rma)
-    assert "/track/" in (mail.body or "")
+    [link] = [word for word in (mail.body or "").split() if "/track" in word]
+    token = link.removeprefix("https://service.example.com/track/")
+    assert token != link and read_token(token, LINKS.secret_key, NOW) == rma.id
 
 
 async def test_repeating_a_step_is_refused_and_mails_once(session: AsyncSession) -> None:
     who = await rma_customer(session)
     rma = await authorized_rma(session, who)
     with pytest.raises(IllegalTransition):
-        await rmas.authorize(session, AGENT, rma.id, rmas.RmaStep(), now=NOW)
+        await rmas.authorize(session, AGENT, rma.id, rmas.RmaStep(), now=NOW, links=LINKS)
 
 
 async def test_rejection_needs_a_reason_which_the_customer_sees(session: AsyncSession) -> None:
@@ -132,7 +137,9 @@ async def test_cancel_before_receipt_but_not_after(session: AsyncSession) -> Non
     rma = await rmas.cancel(session, AGENT, rma.id, rmas.RmaStep(), now=NOW)
     assert rma.status == "cancelled"
     other = await authorized_rma(session, who)
-    await rma_receipt.receive(session, DEPOT, other.id, rma_receipt.RmaReceipt(serial_number="SN-1"), now=LATER)
+    await rma_receipt.receive(
+        session, DEPOT, other.id, rma_receipt.RmaReceipt(serial_number="SN-1"), now=LATER, links=LINKS
+    )
     with pytest.raises(IllegalTransition):
         await rmas.cancel(session, AGENT, other.id, rmas.RmaStep(), now=LATER)
 
@@ -149,7 +156,9 @@ async def test_a_serial_mismatch_holds_the_rma_until_the_depot_accepts_the_unit(
     session.add(sibling)
     await session.flush()
     rma = await authorized_rma(session, who)
-    rma = await rma_receipt.receive(session, DEPOT, rma.id, rma_receipt.RmaReceipt(serial_number="SN-2"), now=LATER)
+    rma = await rma_receipt.receive(
+        session, DEPOT, rma.id, rma_receipt.RmaReceipt(serial_number="SN-2"), now=LATER, links=LINKS
+    )
     assert (rma.status, rma.on_hold) == ("received", True)
     assert rma.hold_reason == "serial mismatch: expected SN-1, received SN-2"
     hold = (await events_of(session, rma))[-1]
@@ -172,13 +181,17 @@ async def test_a_serial_mismatch_holds_the_rma_until_the_depot_accepts_the_unit(
 async def test_a_rejected_mismatch_ships_back_unprocessed(session: AsyncSession) -> None:
     who = await rma_customer(session)
     rma = await authorized_rma(session, who)
-    await rma_receipt.receive(session, DEPOT, rma.id, rma_receipt.RmaReceipt(serial_number="XX-9"), now=LATER)
+    await rma_receipt.receive(
+        session, DEPOT, rma.id, rma_receipt.RmaReceipt(serial_number="XX-9"), now=LATER, links=LINKS
+    )
     back = rma_receipt.HoldResolution(decision=rma_receipt.HoldDecision.RETURN)
     rma = await rma_receipt.resolve_hold(session, DEPOT, rma.id, back, now=LATER)
     assert (rma.status, rma.on_hold, rma.equipment_id) == ("in_diagnosis", False, who.it.equipment_id)
     assert (await events_of(session, rma))[-1].customer_visible is False
     shipped_at = LATER + dt.timedelta(hours=2)
-    rma = await rmas.ship(session, DEPOT, rma.id, rmas.RmaShipment(carrier_tracking="1Z999"), now=shipped_at)
+    rma = await rmas.ship(
+        session, DEPOT, rma.id, rmas.RmaShipment(carrier_tracking="1Z999"), now=shipped_at, links=LINKS
+    )
     assert (rma.status, rma.shipped_at, rma.carrier_tracking) == ("shipped", shipped_at, "1Z999")
     rma = await rmas.close(session, DEPOT, rma.id, rmas.RmaStep(), now=shipped_at)
     keys = [m.dedupe_key for m in await mails_of(session, rma)]
@@ -189,7 +202,9 @@ async def test_receipt_estimates_the_ship_date_in_working_days(session: AsyncSes
     who = await rma_customer(session)
     rma = await authorized_rma(session, who)
     friday = dt.datetime(2026, 3, 6, 10, 0, tzinfo=dt.UTC)
-    rma = await rma_receipt.receive(session, DEPOT, rma.id, rma_receipt.RmaReceipt(serial_number="SN-1"), now=friday)
+    rma = await rma_receipt.receive(
+        session, DEPOT, rma.id, rma_receipt.RmaReceipt(serial_number="SN-1"), now=friday, links=LINKS
+    )
     assert rma.expected_ship_on == dt.date(2026, 3, 13)  # five working days later
 
 

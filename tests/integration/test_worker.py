@@ -22,7 +22,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from api.cli import main
-from api.worker import MigratedJobStore, WatchedScheduler, WorkerSettings, run_worker, sync_schedule
+from api.worker import MigratedJobStore, WatchedScheduler, run_worker, sync_schedule
 from contracts.models import ContractNotice
 from core import audit
 from core.audit import audit_log
@@ -31,7 +31,7 @@ from core.db import create_engine, session_scope
 from core.job_runs import RunOrigin, job_runs
 from core.jobs import Cron, Every, JobContext, JobRegistry, JobSpec, Outcome, Runner
 from core.leader import FileLeaderLock, PostgresLeaderLock, leader_lock, leadership
-from core.settings import Settings
+from core.settings import Settings, WorkerSettings
 from tests.integration.contract_fixtures import contract_for, installed_printer
 
 Sessions = async_sessionmaker[AsyncSession]
