@@ -21,11 +21,13 @@ from api.paging import provide_page
 from api.problems import EXCEPTION_HANDLERS
 from api.routes import ROUTE_HANDLERS
 from api.security import build_jwt_auth
+from api.session_principals import SessionPrincipals
 from core.db import create_engine, create_session_factory, read_only
 from core.settings import Settings, load_settings
 from returns.events import register_handlers as register_returns_handlers
 from service_mgmt.dispatch.runs import Dispatcher
 from service_mgmt.dispatch.solver_pool import SolverPool
+from service_mgmt.services.users import active_principal
 
 log = logging.getLogger("service_mgmt")
 
@@ -43,6 +45,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.engine = engine
         app.state.sessions = create_session_factory(engine)
         app.state.read_sessions = create_session_factory(read_only(engine))
+        # who is behind each session, remembered per process for SESSION_CACHE_SECONDS
+        app.state.principals = SessionPrincipals(
+            app.state.read_sessions, app.state.sessions, active_principal, current.auth
+        )
         # dispatch runs solve in a process pool owned by the app (started on first use)
         app.state.dispatcher = Dispatcher(
             app.state.sessions, SolverPool(current.dispatch_workers, current.dispatch_search_processes)
