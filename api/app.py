@@ -15,6 +15,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from api.csrf import csrf_guard
 from api.db_session import provide_db_session
 from api.openapi_roles import document_roles
 from api.paging import provide_page
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[database],
         dependencies={"db_session": Provide(provide_db_session), "page": Provide(provide_page)},
         exception_handlers=EXCEPTION_HANDLERS,
+        guards=[csrf_guard],  # unsafe requests on the session cookie carry the CSRF token
         on_app_init=[jwt_auth.on_app_init],
         openapi_config=_openapi(),
         request_max_body_size=settings.server.max_body_bytes,

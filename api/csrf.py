@@ -20,7 +20,11 @@ from uuid import UUID
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.enums import RequestEncodingType
+from litestar.handlers.base import BaseRouteHandler
 
+from api.security import SessionAuth
+from core.auth import Principal
+from core.auth_sessions import Transport
 from core.errors import Forbidden
 
 CSRF_HEADER = "X-CSRF-Token"
@@ -37,7 +41,9 @@ def csrf_token(secret_key: str, session_id: UUID) -> str:
 async def _sent_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     if header := connection.headers.get(CSRF_HEADER):
         return header
-    request: Request[Any, Any, Any] = Request(connection.scope, connection.receive)
+    request: Request[Any, Any, Any] = (
+        connection if isinstance(connection, Request) else Request(connection.scope, connection.receive)
+    )
     if request.content_type[0] not in _FORMS:
         return None
     # The form is parsed once and kept in the connection's state, so the handler reads it again.
@@ -45,10 +51,19 @@ async def _sent_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | N
     return value if isinstance(value, str) else None
 
 
-async def check_csrf(connection: ASGIConnection[Any, Any, Any, Any], secret_key: str, session_id: UUID) -> None:
-    """Refuse (403) an unsafe cookie-authenticated request without the session's token."""
+async def csrf_guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+    """App-wide guard: refuse (403) an unsafe request on the session cookie without its token."""
+    auth = connection.scope.get("auth")
+    if not isinstance(auth, SessionAuth) or auth.transport is not Transport.COOKIE:
+        return  # a bearer request, or a route that needs no login
     if connection.scope.get("method", "GET") in SAFE_METHODS:
         return
+    principal: Principal = connection.user
+    if principal.session_id is not None:
+        await check_csrf(connection, connection.app.state.settings.auth.secret_key, principal.session_id)
+
+
+async def check_csrf(connection: ASGIConnection[Any, Any, Any, Any], secret_key: str, session_id: UUID) -> None:
     sent = await _sent_token(connection)
     if not sent:
         raise Forbidden(

@@ -24,7 +24,6 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.authentication import AuthenticationResult
 from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
 
-from api.csrf import check_csrf
 from api.session_cookies import session_cookie_name
 from api.session_principals import SessionPrincipals
 from core.auth import Principal, Role
@@ -56,10 +55,9 @@ class SessionAuthMiddleware(JWTAuthenticationMiddleware):
         if not encoded:
             raise NotAuthorizedException("no token in the Authorization header nor a session cookie")
         result = await self.authenticate_token(encoded_token=encoded, connection=connection)
-        principal: Principal = result.user
-        if transport is Transport.COOKIE and principal.session_id is not None:
-            await check_csrf(connection, settings.secret_key, principal.session_id)
-        return AuthenticationResult(user=principal, auth=SessionAuth(result.auth, transport))
+        # The CSRF check needs the body (a form's _csrf field), which a middleware's connection
+        # cannot read: the app-wide guard `api.csrf.csrf_guard` does it, knowing the transport.
+        return AuthenticationResult(user=result.user, auth=SessionAuth(result.auth, transport))
 
 
 async def principal_from_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
