@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.auth import Principal
 from core.auth_events import AuthOutcome, Client, record_event
 from core.db import Entity, sql_in
+from core.jobs import Cron, JobContext, JobSpec
 from core.listing import Page, PageRequest, paginate
 
 
@@ -164,7 +165,24 @@ async def list_user_sessions(
     )
 
 
-async def prune_sessions(session: AsyncSession, ended_before: dt.datetime) -> int:
-    """Delete sessions that expired before the cutoff (the login audit keeps their story)."""
-    result = await session.execute(delete(AuthSession).where(AuthSession.expires_at < ended_before))
+# Expired sessions stay listed (include_ended) this long; the login audit keeps their story for good.
+RETENTION = dt.timedelta(days=30)
+
+
+async def prune_sessions(session: AsyncSession, context: JobContext) -> int:
+    """Delete sessions that expired more than the retention ago; answers how many."""
+    cutoff = context.clock.now() - RETENTION
+    result = await session.execute(delete(AuthSession).where(AuthSession.expires_at < cutoff))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def auth_session_jobs() -> list[JobSpec]:
+    return [
+        JobSpec(
+            "prune_auth_sessions",
+            prune_sessions,
+            Cron(hour=3, minute=50),
+            dt.timedelta(hours=20),  # late the same day is fine; the next run catches up anyway
+            f"delete login sessions that expired more than {RETENTION.days} days ago",
+        )
+    ]
