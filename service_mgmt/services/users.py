@@ -133,7 +133,7 @@ async def update_user(
     """Change a user; a new password is hashed, and a deactivated user can no longer log in.
 
     A new password or a deactivation ends the user's sessions; a user changing its own password
-    keeps the session it did so from (as SAP and Salesforce do), all others end.
+    keeps the session it did so from (you stay logged in where you typed it), all others end.
     """
     user = await get_user(session, user_id)
     check_version("user", user, data.version)
