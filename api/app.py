@@ -15,14 +15,17 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from api.csrf import csrf_guard
 from api.db_session import provide_db_session
 from api.openapi_roles import document_roles
 from api.paging import provide_page
 from api.problems import EXCEPTION_HANDLERS
 from api.routes import ROUTE_HANDLERS
 from api.security import build_jwt_auth
+from api.session_principals import SessionPrincipals
 from core.db import create_engine, create_session_factory, read_only
 from core.settings import Settings, load_settings
+from masterdata.services.users import active_principal
 from returns.reactions import register_handlers as register_domain_handlers
 from service_mgmt.dispatch.runs import Dispatcher
 from service_mgmt.dispatch.solver_pool import SolverPool
@@ -44,6 +47,10 @@ def create_app(settings: Settings | None = None, *, with_worker: bool = False) -
         app.state.engine = engine
         app.state.sessions = create_session_factory(engine)
         app.state.read_sessions = create_session_factory(read_only(engine))
+        # who is behind each session, remembered per process for SESSION_CACHE_SECONDS
+        app.state.principals = SessionPrincipals(
+            app.state.read_sessions, app.state.sessions, active_principal, current.auth
+        )
         # dispatch runs solve in a process pool owned by the app (started on first use)
         app.state.dispatcher = Dispatcher(
             app.state.sessions, SolverPool(current.dispatch_workers, current.dispatch_search_processes)
@@ -62,6 +69,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool = False) -
         lifespan=[database, *_worker_lifespan(with_worker)],
         dependencies={"db_session": Provide(provide_db_session), "page": Provide(provide_page)},
         exception_handlers=EXCEPTION_HANDLERS,
+        guards=[csrf_guard],  # unsafe requests on the session cookie carry the CSRF token
         on_app_init=[jwt_auth.on_app_init],
         openapi_config=_openapi(),
         request_max_body_size=settings.server.max_body_bytes,

@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.idempotency import idempotency_jobs
 from api.outbox_handlers import outbox_job
 from contracts.jobs import ExpiryRun, expire_contracts, raise_renewal_reminders
+from core.auth_sessions import auth_session_jobs
 from core.db import create_engine, create_session_factory
 from core.job_runs import RunOrigin, scheduler_jobs
 from core.jobs import Cron, Every, JobContext, JobRegistry, JobSpec, Outcome, Runner, RunReport, Trigger, heartbeat
@@ -101,6 +102,7 @@ def job_registry(settings: Settings) -> JobRegistry:
     registry.add(*sla_jobs(settings.sla_warning_share))  # SLA monitoring, every 5 minutes
     registry.add(outbox_job(settings))  # e-mails and service reports, every 30 s
     registry.add(*idempotency_jobs())  # forget Idempotency-Key answers after 30 days
+    registry.add(*auth_session_jobs())  # forget login sessions 30 days after they expired
     registry.add(*pm_jobs())  # preventive maintenance calls, daily
     registry.add(*returns_jobs(NoticeLinks.of(settings)))  # advance exchange reminders and overdue charges, daily
     registry.add(stale_runs_job())  # dispatch runs whose process died, every minute

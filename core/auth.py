@@ -26,13 +26,17 @@ STAFF_ROLES = frozenset(Role) - {Role.CUSTOMER, Role.TECHNICIAN}
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling. A customer user is bound to a customer, a technician to an engineer."""
+    """Who is calling. A customer user is bound to a customer, a technician to an engineer.
+
+    `session_id` is the login session the request came in on (None for the system itself).
+    """
 
     user_id: UUID
     username: str
     role: Role
     customer_id: UUID | None = None
     engineer_id: UUID | None = None
+    session_id: UUID | None = None
 
     @property
     def is_customer(self) -> bool:

@@ -41,6 +41,12 @@ class AuthSettings:
     tracking_max_failures: int = 5
     tracking_max_failures_per_address: int = 20
     tracking_window_seconds: int = 900
+    # How long a process trusts what it read about a session (user, role, binding, revoked)
+    # before reading it again: the bound on how late a revocation or role change takes effect.
+    session_cache_seconds: float = 20.0
+    session_cache_size: int = 10_000
+    # Browser sessions: the cookie is sent over HTTPS only (and named with the __Host- prefix).
+    cookie_secure: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +186,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             tracking_max_failures=int(env.get("TRACKING_MAX_FAILURES", "5")),
             tracking_max_failures_per_address=int(env.get("TRACKING_MAX_FAILURES_PER_ADDRESS", "20")),
             tracking_window_seconds=int(env.get("TRACKING_WINDOW_SECONDS", "900")),
+            session_cache_seconds=session_cache_seconds(env),
+            session_cache_size=int(env.get("SESSION_CACHE_SIZE", "10000")),
+            cookie_secure=_flag(env.get("SESSION_COOKIE_SECURE"), default=True),
         ),
         server=ServerSettings(
             host=env.get("HOST", "127.0.0.1"),
@@ -207,6 +216,18 @@ def _sla_warning_share(env: Mapping[str, str]) -> float:
     if not 0 < share < 1:
         raise RuntimeError(f"SLA_WARNING_SHARE must lie between 0 and 1 (exclusive), got {share}")
     return share
+
+
+MAX_SESSION_CACHE_SECONDS = 60.0
+
+
+def session_cache_seconds(env: Mapping[str, str]) -> float:
+    """SESSION_CACHE_SECONDS (default 20): a revoked session or a changed user is honoured by
+    every process within this time, so it may not exceed the promised 60 s (0: no cache)."""
+    seconds = float(env.get("SESSION_CACHE_SECONDS", "20"))
+    if not 0 <= seconds <= MAX_SESSION_CACHE_SECONDS:
+        raise RuntimeError(f"SESSION_CACHE_SECONDS must lie between 0 and 60, got {seconds}")
+    return seconds
 
 
 def _mail_settings(env: Mapping[str, str]) -> MailSettings:

@@ -8,6 +8,8 @@ from sqlalchemy import MetaData
 def load_metadata() -> MetaData:
     import contracts.models  # noqa: F401
     import core.audit
+    import core.auth_events
+    import core.auth_sessions
     import core.documents
     import core.idempotency
     import core.job_runs

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.routes.auth import login, me
+from api.routes.auth import list_auth_events, login, logout, me
 from api.routes.billable_items import BillableItemController
 from api.routes.billing_profiles import BillingProfileController, get_bill_to
 from api.routes.billing_runs import BillingRunController
@@ -34,6 +34,7 @@ from api.routes.stock import StockController, StockLocationController
 from api.routes.system import health, landing, ready
 from api.routes.technician import TechnicianController, list_confirmations
 from api.routes.tracking_pages import static_files, track_form, track_lookup, track_quote_decision, track_view
+from api.routes.user_sessions import UserSessionController
 from api.routes.users import UserController
 from api.routes.warranties import (
     EquipmentWarrantyController,
@@ -48,10 +49,13 @@ ROUTE_HANDLERS: list[Any] = [
     ready,
     landing,
     login,
+    logout,
     me,
+    list_auth_events,
     CustomerController,
     EngineerController,
     UserController,
+    UserSessionController,
     ContactController,
     SiteController,
     ProductController,

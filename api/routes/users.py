@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.background_tasks import BackgroundTask
+from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.deps import DbSession, Paging
@@ -42,9 +44,13 @@ class UserController(Controller):
     @patch("/{user_id:uuid}", summary="Change a user: role, active, password … (send the version)", **allow(Role.ADMIN))
     async def update_user(
         self,
+        state: State,
         db_session: DbSession,
         request: Request[Principal, Any, Any],
         user_id: FromPath[UUID],
         data: JSONBody[service.UserUpdate],
-    ) -> UserOut:
-        return user_out(await service.update_user(db_session, request.user, user_id, data))
+    ) -> Response[UserOut]:
+        user = await service.update_user(db_session, request.user, user_id, data)
+        # Other processes see the new role or revoked sessions within SESSION_CACHE_SECONDS;
+        # this one forgets what it knew as soon as the change is committed.
+        return Response(user_out(user), background=BackgroundTask(state.principals.forget_user, user_id))

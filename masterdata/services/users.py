@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.auth import Principal, Role, burn_verification, hash_password, verify_password
+from core.auth_events import AuthOutcome
+from core.auth_sessions import RevokeReason, revoke_sessions
 from core.editing import apply, check_version, sent_fields
 from core.errors import Conflict, DomainError, Invalid, NotFound, RateLimited, Unauthenticated
 from core.fields import Email, Name, Version
@@ -54,10 +56,15 @@ class Credentials(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 @dataclass(frozen=True, slots=True)
 class LoginOutcome:
-    """The principal on success, else the error to answer with (after the attempt is stored)."""
+    """The principal on success, else the error to answer with (after the attempt is stored).
+
+    `result` and `user_id` are for the login audit only: the caller answers every failure alike.
+    """
 
     principal: Principal | None
     error: DomainError | None = None
+    result: AuthOutcome = AuthOutcome.LOGGED_IN
+    user_id: UUID | None = None
 
 
 SORTABLE = {"username": User.username, "role": User.role, "created_at": User.created_at}
@@ -120,8 +127,14 @@ async def list_users(session: AsyncSession, role: Role | None, page: PageRequest
 _AUDITED = frozenset({"created_at", "updated_at", "password_hash"})
 
 
-async def update_user(session: AsyncSession, actor: Principal, user_id: UUID, data: UserUpdate) -> User:
-    """Change a user; a new password is hashed, and a deactivated user can no longer log in."""
+async def update_user(
+    session: AsyncSession, actor: Principal, user_id: UUID, data: UserUpdate, now: dt.datetime | None = None
+) -> User:
+    """Change a user; a new password is hashed, and a deactivated user can no longer log in.
+
+    A new password or a deactivation ends the user's sessions; a user changing its own password
+    keeps the session it did so from (you stay logged in where you typed it), all others end.
+    """
     user = await get_user(session, user_id)
     check_version("user", user, data.version)
     changes = sent_fields(data)
@@ -140,7 +153,18 @@ async def update_user(session: AsyncSession, actor: Principal, user_id: UUID, da
     if password is not None:
         new["password_changed"] = True
     await audit.record(session, actor, "user", user.id, "update", before=old, after=new)
+    reason = _revoke_reason(changes, password)
+    if reason is not None:
+        keep = actor.session_id if actor.user_id == user.id else None
+        at = now or dt.datetime.now(dt.UTC)
+        await revoke_sessions(session, user.id, reason, at, keep=keep, actor_id=actor.user_id)
     return user
+
+
+def _revoke_reason(changes: dict[str, object], password: object) -> RevokeReason | None:
+    if changes.get("active") is False:
+        return RevokeReason.DEACTIVATED
+    return RevokeReason.PASSWORD_CHANGED if password is not None else None
 
 
 def _refuse_self_lockout(actor: Principal, user: User, changes: dict[str, object]) -> None:
@@ -179,6 +203,14 @@ async def principal_for(session: AsyncSession, user: User) -> Principal:
     )
 
 
+async def active_principal(session: AsyncSession, user_id: UUID) -> Principal | None:
+    """The principal of an active user, read afresh (role, customer and engineer binding)."""
+    user = await session.get(User, user_id)
+    if user is None or not user.active:
+        return None
+    return await principal_for(session, user)
+
+
 async def log_in(
     session: AsyncSession, credentials: Credentials, address: str, now: dt.datetime, settings: AuthSettings
 ) -> LoginOutcome:
@@ -196,12 +228,19 @@ async def log_in(
                 "too many failed logins; wait a few minutes and try again",
                 extra={"retry_after": settings.login_window_seconds},
             ),
+            AuthOutcome.THROTTLED,
         )
     user = await session.scalar(select(User).where(User.username == credentials.username))
     if user is None:
         burn_verification(credentials.password)
-    ok = user is not None and user.active and verify_password(user.password_hash, credentials.password)
+        result = AuthOutcome.UNKNOWN_USER
+    elif not verify_password(user.password_hash, credentials.password):
+        result = AuthOutcome.WRONG_PASSWORD
+    else:
+        result = AuthOutcome.LOGGED_IN if user.active else AuthOutcome.INACTIVE
+    ok = result is AuthOutcome.LOGGED_IN
     await note_attempt(session, credentials.username, address, now, ok)
     if not ok or user is None:
-        return LoginOutcome(None, Unauthenticated(Code.INVALID_CREDENTIALS, "wrong username or password"))
-    return LoginOutcome(await principal_for(session, user))
+        error = Unauthenticated(Code.INVALID_CREDENTIALS, "wrong username or password")
+        return LoginOutcome(None, error, result, user.id if user is not None else None)
+    return LoginOutcome(await principal_for(session, user), None, result, user.id)
