@@ -17,6 +17,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from api.csrf import csrf_guard
 from api.db_session import provide_db_session
+from api.openapi_errors import document_errors
 from api.openapi_roles import document_roles
 from api.paging import provide_page
 from api.problems import EXCEPTION_HANDLERS
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool = False) -
         debug=settings.server.debug,
     )
     document_roles(app)
+    document_errors(app)
     return app
 
 

@@ -19,10 +19,10 @@ from api.schemas.stock import (
     AdjustmentIn,
     AvailabilityCheckOut,
     AvailabilityIn,
-    AvailabilityOut,
     LevelOut,
     LocationOut,
     MoveOut,
+    ProductAvailabilityOut,
     ReceiptIn,
     ReservationIn,
     ReservationOut,
@@ -344,9 +344,9 @@ class StockController(Controller):
         request: Actor,
         product_id: Annotated[UUID, QueryParameter()],
         location_id: Annotated[UUID | None, QueryParameter()] = None,
-    ) -> AvailabilityOut:
+    ) -> ProductAvailabilityOut:
         rows = await reservations.stock_of(db_session, request.user, product_id, location_id)
-        return AvailabilityOut(
+        return ProductAvailabilityOut(
             product_id=product_id,
             locations=[location_stock_out(r) for r in rows],
             available=qty(sum((r.available for r in rows), Decimal(0))),

@@ -63,7 +63,7 @@ class GenerationOut(msgspec.Struct, kw_only=True):
     skipped: list[SkippedOut]
 
 
-class DueOut(msgspec.Struct, kw_only=True):
+class EquipmentDueOut(msgspec.Struct, kw_only=True):
     equipment_id: UUID
     serial_number: str
     due_on: dt.date
@@ -81,7 +81,7 @@ class ForecastOut(msgspec.Struct, kw_only=True):
     plan_id: UUID
     today: dt.date
     until: dt.date
-    due: list[DueOut]
+    due: list[EquipmentDueOut]
     skipped: list[SkippedOut]
     counters: list[CounterOutlookOut]
 
@@ -144,8 +144,8 @@ def generation_out(report: GenerationReport) -> GenerationOut:
     return GenerationOut(today=report.today, created=created, skipped=[skipped_out(s) for s in report.skipped])
 
 
-def _due_out(due: DueCall) -> DueOut:
-    return DueOut(
+def _due_out(due: DueCall) -> EquipmentDueOut:
+    return EquipmentDueOut(
         equipment_id=due.unit.id, serial_number=due.unit.serial_number, due_on=due.due_on, trigger=due.trigger.value
     )
 

@@ -240,7 +240,7 @@ def location_stock_out(row: Any) -> LocationStockOut:
     )
 
 
-class AvailabilityOut(msgspec.Struct, kw_only=True):
+class ProductAvailabilityOut(msgspec.Struct, kw_only=True):
     product_id: UUID
     locations: list[LocationStockOut]
     available: QuantityText  # the sum over the locations listed

@@ -146,7 +146,7 @@ class RequestBrief(msgspec.Struct, kw_only=True):
     symptom_code: str | None
 
 
-class CoverageOut(msgspec.Struct, kw_only=True):
+class JobCoverageOut(msgspec.Struct, kw_only=True):
     covered_by: str
     label: str | None
     why: str | None
@@ -195,7 +195,7 @@ class JobOut(msgspec.Struct, kw_only=True):
     contact: ContactOut | None
     request: RequestBrief | None
     symptom: str | None
-    coverage: CoverageOut | None
+    coverage: JobCoverageOut | None
     equipment: UnitOut | None
     planned_parts: list[PlannedPartOut]
 
@@ -216,8 +216,8 @@ def _product_ref(product: Any) -> ProductRef:
     return ProductRef(id=product.id, sku=product.sku, name=product.name)
 
 
-def _coverage_out(coverage: Coverage) -> CoverageOut:
-    return CoverageOut(
+def _coverage_out(coverage: Coverage) -> JobCoverageOut:
+    return JobCoverageOut(
         covered_by=coverage.covered_by,
         label=coverage.label,
         why=coverage.why,

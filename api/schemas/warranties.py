@@ -33,7 +33,7 @@ class ProductWarrantyTermOut(msgspec.Struct, kw_only=True):
     term: WarrantyTermOut | None
 
 
-class CoverageOut(msgspec.Struct, kw_only=True):
+class WarrantyCoverageOut(msgspec.Struct, kw_only=True):
     labour_pct: Decimal
     parts_pct: Decimal
     travel_pct: Decimal
@@ -51,7 +51,7 @@ class WarrantyOut(msgspec.Struct, kw_only=True):
     ends_on: dt.date | None
     counter_name: str | None
     counter_limit: Decimal | None
-    coverage: CoverageOut
+    coverage: WarrantyCoverageOut
     exchange_type: str
     service_level_id: UUID | None
     void: bool
@@ -99,7 +99,7 @@ def warranty_out(view: Any) -> WarrantyOut:
         ends_on=warranty.ends_on,
         counter_name=warranty.counter_name,
         counter_limit=warranty.counter_limit,
-        coverage=CoverageOut(labour_pct=term.labour_pct, parts_pct=term.parts_pct, travel_pct=term.travel_pct),
+        coverage=WarrantyCoverageOut(labour_pct=term.labour_pct, parts_pct=term.parts_pct, travel_pct=term.travel_pct),
         exchange_type=term.exchange_type,
         service_level_id=term.service_level_id,
         void=warranty.void,
