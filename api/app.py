@@ -16,6 +16,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.db_session import provide_db_session
+from api.input_guard import refuse_bad_input
 from api.openapi_roles import document_roles
 from api.paging import provide_page
 from api.problems import EXCEPTION_HANDLERS
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[database],
         dependencies={"db_session": Provide(provide_db_session), "page": Provide(provide_page)},
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=refuse_bad_input,  # NUL characters, JSON nested too deep: refused before any handler
         on_app_init=[jwt_auth.on_app_init],
         openapi_config=_openapi(),
         request_max_body_size=settings.server.max_body_bytes,
