@@ -8,15 +8,20 @@ login; JSON nested past the limit answers 400 `json_too_deep` rather than a Recu
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from litestar import Litestar
+from litestar import Litestar, get
+from litestar.params import FromPath
 from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
+from sqlalchemy import text
+from sqlalchemy.exc import DataError
 
 from api.app import create_app
+from api.deps import DbSession
 from api.input_guard import MAX_JSON_DEPTH
 from core.settings import AuthSettings, Settings
 from tests.conftest import UserFactory, problem_of
@@ -299,3 +304,30 @@ async def test_extreme_numbers_in_a_query_are_a_client_error(client: Client, log
 
     assert response.status_code == 422, response.text
     assert problem_of(response)["field"] == "limit"
+
+
+# --- a value the database itself refuses
+
+
+@pytest.fixture
+async def storing_client(settings: Settings) -> AsyncIterator[Client]:
+    """The app with one more route that hands a number to the database unchecked."""
+
+    @get("/store/{number:int}", opt={"exclude_from_auth": True}, include_in_schema=False)
+    async def store(db_session: DbSession, number: FromPath[int]) -> int:
+        value = await db_session.scalar(text("SELECT CAST(:n AS INTEGER) + 0"), {"n": number})
+        if db_session.bind.dialect.name == "sqlite":  # SQLite stores any integer: refuse it as PostgreSQL does
+            raise DataError("SELECT CAST(:n AS INTEGER)", {"n": number}, OverflowError("integer out of range"))
+        return int(value)
+
+    app = create_app(settings)
+    app.register(store)
+    async with AsyncTestClient(app=app) as client:
+        yield client
+
+
+async def test_a_value_the_database_refuses_is_a_422_not_a_500(storing_client: Client) -> None:
+    response = await storing_client.get(f"/store/{2**40}")
+
+    assert response.status_code == 422, response.text
+    assert problem_of(response)["code"] == "invalid_value"
