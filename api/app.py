@@ -12,7 +12,6 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.db_session import provide_db_session
@@ -21,6 +20,7 @@ from api.openapi_roles import document_roles
 from api.paging import provide_page
 from api.problems import EXCEPTION_HANDLERS
 from api.routes import ROUTE_HANDLERS
+from api.schema_pages import schema_render_plugins
 from api.security import build_jwt_auth
 from core.db import create_engine, create_session_factory, read_only
 from core.settings import Settings, load_settings
@@ -82,7 +82,7 @@ def _openapi() -> OpenAPIConfig:
             "and the offending `field`."
         ),
         path="/schema",
-        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        render_plugins=schema_render_plugins(),
         components=Components(
             security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
         ),
