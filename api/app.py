@@ -22,6 +22,7 @@ from api.problems import EXCEPTION_HANDLERS
 from api.routes import ROUTE_HANDLERS
 from api.schema_pages import schema_render_plugins
 from api.security import build_jwt_auth
+from api.security_headers import add_security_headers
 from core.db import create_engine, create_session_factory, read_only
 from core.settings import Settings, load_settings
 from returns.events import register_handlers as register_returns_handlers
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={"db_session": Provide(provide_db_session), "page": Provide(provide_page)},
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=refuse_bad_input,  # NUL characters, JSON nested too deep: refused before any handler
+        before_send=[add_security_headers(settings.server)],
         on_app_init=[jwt_auth.on_app_init],
         openapi_config=_openapi(),
         request_max_body_size=settings.server.max_body_bytes,

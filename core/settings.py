@@ -45,6 +45,8 @@ class ServerSettings:
     default_page_size: int = 50
     max_page_size: int = 200
     debug: bool = False
+    # Strict-Transport-Security max-age (HSTS_SECONDS); 0 sends no HSTS header (plain-HTTP deployments)
+    hsts_seconds: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +152,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             default_page_size=int(env.get("DEFAULT_PAGE_SIZE", "50")),
             max_page_size=int(env.get("MAX_PAGE_SIZE", "200")),
             debug=_flag(env.get("DEBUG")),
+            hsts_seconds=hsts_seconds(env),
         ),
         mail=load_mail_settings(env),
         billing=load_billing_settings(env),
@@ -158,6 +161,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         dispatch_search_processes=int(env.get("DISPATCH_SEARCH_PROCESSES", "0")),
         advance_exchange_return_days=int(env.get("ADVANCE_EXCHANGE_RETURN_DAYS", "14")),
     )
+
+
+def hsts_seconds(env: Mapping[str, str] | None = None) -> int:
+    """HSTS_SECONDS (default 0: no Strict-Transport-Security header); set it only behind HTTPS."""
+    env = os.environ if env is None else env
+    seconds = int(env.get("HSTS_SECONDS", "0"))
+    if seconds < 0:
+        raise RuntimeError(f"HSTS_SECONDS must be 0 (off) or a positive number of seconds, got {seconds}")
+    return seconds
 
 
 def sla_warning_share(env: Mapping[str, str] | None = None) -> float:
