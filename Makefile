@@ -7,8 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SYSDEPS_STAMP := $(VENV)/.system-deps
+NODE_STAMP := node_modules/.installed
 
-.PHONY: run test install system-deps solver-cache migrate demo-data lint typecheck bench clean
+.PHONY: run test install system-deps browser-assets solver-cache migrate demo-data lint typecheck bench clean
 
 $(SYSDEPS_STAMP):
 	PYTHON=$(PYTHON) scripts/install-system-deps.sh
@@ -20,7 +21,15 @@ $(STAMP): pyproject.toml | $(SYSDEPS_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(STAMP)
+# Browser assets (Swagger UI for /schema) from the npm registry, as pinned by package-lock.json;
+# no install script runs (swagger-ui-dist's dependency @scarf/scarf would report the download)
+$(NODE_STAMP): package.json package-lock.json | $(SYSDEPS_STAMP)
+	SCARF_ANALYTICS=false npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+browser-assets: $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP)
 
 # Numba compiles the dispatch solver's ruin-and-recreate kernel once (about 10 s) and caches it on disk;
 # done here so that no timed solve or test pays for it
@@ -50,4 +59,4 @@ typecheck: install
 	$(BIN)/mypy core masterdata service_mgmt contracts returns scheduling api migrations
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache

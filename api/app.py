@@ -12,17 +12,20 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.csrf import csrf_guard
 from api.db_session import provide_db_session
+from api.input_guard import refuse_bad_input
 from api.openapi_errors import document_errors
+from api.openapi_no_content import document_no_content
 from api.openapi_roles import document_roles
 from api.paging import provide_page
 from api.problems import EXCEPTION_HANDLERS
 from api.routes import ROUTE_HANDLERS
+from api.schema_pages import schema_render_plugins
 from api.security import build_jwt_auth
+from api.security_headers import add_security_headers
 from api.session_principals import SessionPrincipals
 from core.db import create_engine, create_session_factory, read_only
 from core.settings import Settings, load_settings
@@ -71,6 +74,8 @@ def create_app(settings: Settings | None = None, *, with_worker: bool = False) -
         dependencies={"db_session": Provide(provide_db_session), "page": Provide(provide_page)},
         exception_handlers=EXCEPTION_HANDLERS,
         guards=[csrf_guard],  # unsafe requests on the session cookie carry the CSRF token
+        before_request=refuse_bad_input,  # NUL characters, JSON nested too deep: refused before any handler
+        before_send=[add_security_headers(settings.server)],
         on_app_init=[jwt_auth.on_app_init],
         openapi_config=_openapi(),
         request_max_body_size=settings.server.max_body_bytes,
@@ -79,6 +84,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool = False) -
     )
     document_roles(app)
     document_errors(app)
+    document_no_content(app)  # last: it builds the document
     return app
 
 
@@ -92,7 +98,7 @@ def _openapi() -> OpenAPIConfig:
             "and the offending `field`."
         ),
         path="/schema",
-        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        render_plugins=schema_render_plugins(),
         components=Components(
             security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
         ),

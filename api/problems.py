@@ -31,7 +31,7 @@ from litestar.status_codes import (
     HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.errors import DomainError, ErrorKind
@@ -180,6 +180,14 @@ def stale_data(request: Request[Any, Any, Any], exc: StaleDataError) -> Response
     )
 
 
+def data_error(request: Request[Any, Any, Any], exc: DataError) -> Response[dict[str, Any]]:
+    """A value the database refused (a number out of its column's range, text too long, a NUL):
+    bad input that no schema or service check caught. 422 rather than a 500, logged so the
+    missing check gets added where the field is known."""
+    log.warning("database refused a value on %s %s: %s", request.method, request.url.path, exc.orig)
+    return problem(request, HTTP_422_UNPROCESSABLE_ENTITY, "invalid_value", "a value is out of range or not storable")
+
+
 def database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[dict[str, Any]]:
     log.exception("database error", exc_info=exc)
     return problem(request, HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "a database error occurred")
@@ -196,6 +204,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     HTTPException: http_error,
     IntegrityError: integrity_error,
     StaleDataError: stale_data,
+    DataError: data_error,
     DBAPIError: database_error,
     Exception: unexpected,
 }

@@ -58,6 +58,8 @@ class ServerSettings:
     default_page_size: int = 50
     max_page_size: int = 200
     debug: bool = False
+    # Strict-Transport-Security max-age (HSTS_SECONDS); 0 sends no HSTS header (plain-HTTP deployments)
+    hsts_seconds: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +200,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             default_page_size=int(env.get("DEFAULT_PAGE_SIZE", "50")),
             max_page_size=int(env.get("MAX_PAGE_SIZE", "200")),
             debug=_flag(env.get("DEBUG")),
+            hsts_seconds=_hsts_seconds(env),
         ),
         mail=_mail_settings(env),
         billing=_billing_settings(env),
@@ -208,6 +211,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         worker=_worker_settings(env),
         public_base_url=_public_base_url(env),
     )
+
+
+def _hsts_seconds(env: Mapping[str, str]) -> int:
+    """HSTS_SECONDS (default 0: no Strict-Transport-Security header); set it only behind HTTPS."""
+    seconds = int(env.get("HSTS_SECONDS", "0"))
+    if seconds < 0:
+        raise RuntimeError(f"HSTS_SECONDS must be 0 (off) or a positive number of seconds, got {seconds}")
+    return seconds
 
 
 def _sla_warning_share(env: Mapping[str, str]) -> float:

@@ -2,12 +2,17 @@
 # Installs the Debian packages the product needs, only those that are missing.
 #   WeasyPrint (PDF documents): Pango, HarfBuzz subsetting, a font.
 #   Python venv support, for Debian's own python3.11 (ensurepip lives in python3.X-venv).
+#   npm (with Node.js), unless one is on the PATH: installs the browser assets (package-lock.json).
 # Usage: scripts/install-system-deps.sh [--browser]   (--browser adds Chromium for e2e tests)
 set -euo pipefail
 
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 if [[ "${1:-}" == "--browser" ]]; then
   packages+=(chromium)
+fi
+
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(npm)
 fi
 
 python_bin="${PYTHON:-python3.11}"

@@ -16,12 +16,18 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import uvicorn
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, async_playwright, expect
 
 from api.app import create_app
 from core.settings import Settings
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+# Assertions wait for the page, not for a clock: a busy machine may take long to render Swagger's
+# bundle, so the bound is generous (Playwright's 5 s default failed under a CPU hog); a page that
+# never gets there still fails.
+BROWSER_WAIT_MS = 120_000
+expect.set_options(timeout=BROWSER_WAIT_MS)
 
 
 def _free_port() -> int:
@@ -37,7 +43,7 @@ def live_server(settings: Settings) -> Iterator[str]:
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 120  # a bound on start-up, generous for a busy machine
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the app server did not start")
@@ -55,6 +61,10 @@ async def browser() -> AsyncIterator[Browser]:
             pytest.fail(f"REQUIRE_BROWSER=1: {reason}")
         pytest.skip(reason)
     async with async_playwright() as p:
-        launched = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
+        launched = await p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking"],
+            timeout=BROWSER_WAIT_MS,
+        )
         yield launched
         await launched.close()
