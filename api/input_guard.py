@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from pathlib import PurePath
 from typing import Any
 
 import msgspec
@@ -87,7 +88,7 @@ def nul_path(document: Any) -> str | None:
 
 def _first_nul(pairs: Iterable[tuple[str, Any]]) -> str | None:
     for name, value in pairs:
-        if NUL in name or (isinstance(value, str) and NUL in value):
+        if NUL in name or (isinstance(value, str | PurePath) and NUL in str(value)):
             return name.replace(NUL, "\\u0000")
     return None
 

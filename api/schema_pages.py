@@ -2,9 +2,10 @@
 
 Swagger UI comes from the npm package `swagger-ui-dist`, pinned by package-lock.json and installed
 into node_modules/ by `make install` (no third-party code is committed). Litestar's own Swagger
-plugin loads it from a CDN and starts it with an inline script; this one serves the package's
-files under `/schema/assets/` beside a small start-up script of ours, so the page works offline
-and under a Content-Security-Policy without 'unsafe-inline' (api.security_headers).
+plugin loads it from a CDN and starts it with an inline script; this one serves the two files it
+needs from the package under `/schema/assets/`, beside a small start-up script of ours, so the
+page works offline and under a Content-Security-Policy without 'unsafe-inline'
+(api.security_headers).
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from litestar import Request
+from litestar import Request, get
+from litestar.exceptions import NotFoundException
 from litestar.openapi.plugins import OpenAPIRenderPlugin
+from litestar.params import FromPath
+from litestar.response import File
 from litestar.router import Router
-from litestar.static_files import create_static_files_router
 
 log = logging.getLogger("service_mgmt.api")
 
@@ -25,9 +28,12 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 SWAGGER_UI_DIST = REPO_DIR / "node_modules" / "swagger-ui-dist"
 OWN_ASSETS = Path(__file__).resolve().parent / "schema_assets"
 ASSETS_PATH = "/assets"
-# the files the page loads, all under ASSETS_PATH: the package's, then ours
+# the files the page loads, all under ASSETS_PATH, in this order: the package's, then ours
+PACKAGE_FILES = ("swagger-ui.css", "swagger-ui-bundle.js")
+OWN_FILES = ("swagger-page.css", "swagger-init.js")
 PAGE_STYLES = ("swagger-ui.css", "swagger-page.css")
 PAGE_SCRIPTS = ("swagger-ui-bundle.js", "swagger-init.js")
+MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css"}
 
 
 class LocalSwaggerRenderPlugin(OpenAPIRenderPlugin):
@@ -52,19 +58,25 @@ class LocalSwaggerRenderPlugin(OpenAPIRenderPlugin):
         )
         return page.encode()
 
+    def asset_files(self) -> dict[str, Path]:
+        """The files the page loads by name: only these are served, nothing else of the package."""
+        return {name: self.dist / name for name in PACKAGE_FILES} | {name: OWN_ASSETS / name for name in OWN_FILES}
+
     def receive_router(self, router: Router) -> None:
         """Serves the assets beside the page, on the OpenAPI router (public like the rest of /schema)."""
         self.base_path = router.path
-        if not (self.dist / "swagger-ui-bundle.js").is_file():
-            log.warning("Swagger UI assets missing in %s: run `make install` (npm ci) for /schema", self.dist)
-        router.register(
-            create_static_files_router(
-                path=ASSETS_PATH,
-                directories=[OWN_ASSETS, self.dist],
-                include_in_schema=False,
-                name="schema_assets",
-            )
-        )
+        files = self.asset_files()
+        if missing := [str(path) for path in files.values() if not path.is_file()]:
+            log.warning("Swagger UI assets missing (%s): run `make install` (npm ci) for /schema", ", ".join(missing))
+
+        @get(f"{ASSETS_PATH}/{{name:str}}", include_in_schema=False, sync_to_thread=False, name="schema_asset")
+        def asset(name: FromPath[str]) -> File:
+            path = files.get(name)
+            if path is None or not path.is_file():
+                raise NotFoundException
+            return File(path, media_type=MEDIA_TYPES[path.suffix], content_disposition_type="inline")
+
+        router.register(asset)
 
 
 def schema_render_plugins() -> list[OpenAPIRenderPlugin]:

@@ -85,7 +85,12 @@ async def test_the_start_script_is_ours_and_loads_nothing_remote(client: Client)
     assert "://" not in script.text  # the schema's URL comes from the page, everything else is local
 
 
-async def test_nothing_outside_the_assets_directories_is_served(client: Client) -> None:
-    for path in ("/schema/assets/../../pyproject.toml", "/schema/assets/%2e%2e/%2e%2e/pyproject.toml"):
+async def test_only_the_files_the_page_loads_are_served(client: Client) -> None:
+    for path in (
+        "/schema/assets/index.html",  # the package's demo page, pointed at a remote petstore
+        "/schema/assets/swagger-initializer.js",
+        "/schema/assets/../../pyproject.toml",
+        "/schema/assets/%2e%2e/%2e%2e/pyproject.toml",
+    ):
         response = await client.get(path)
         assert response.status_code == 404, path

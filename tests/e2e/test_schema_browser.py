@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from playwright.async_api import Browser, ConsoleMessage, Request, Route, expect
+from playwright.async_api import Error as PlaywrightError
 
 
 async def test_swagger_page_lists_the_operations_offline_under_the_csp(browser: Browser, live_server: str) -> None:
@@ -51,4 +54,10 @@ async def test_swagger_page_lists_the_operations_offline_under_the_csp(browser: 
 
     assert elsewhere == []
     assert console_errors == []
+
+    # the policy is in force, and a violation would have shown above: an inline script is refused
+    with contextlib.suppress(PlaywrightError):
+        await page.add_script_tag(content="window.injected = true")
+    assert await page.evaluate("window.injected === undefined")
+    assert any("Content Security Policy" in error for error in console_errors), console_errors
     await context.close()
