@@ -34,7 +34,8 @@ async def scenario(sessions: Sessions, tasks: int = 3) -> dict[str, Any]:
     return {"anna": anna.id, "ben": ben.id, "tasks": ids, "lost": lost}
 
 
-async def finished(client: Client, headers: dict[str, str], run_id: str, within: float = 60) -> dict[str, Any]:
+# Waits are bounded generously (a hung run still fails) but never decide a test: a busy machine is slow.
+async def finished(client: Client, headers: dict[str, str], run_id: str, within: float = 600) -> dict[str, Any]:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         body: dict[str, Any] = (await client.get(f"{RUNS}/{run_id}", headers=headers)).json()
@@ -165,26 +166,22 @@ async def test_a_cancelled_run_stops_and_the_api_answers_while_it_solves(
             RUNS, json={"first_day": next_day().isoformat(), "days": 2, "time_limit_seconds": 120}, headers=planner
         )
     ).json()["id"]
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 600
     while (await client.get(f"{RUNS}/{run_id}", headers=planner)).json()["status"] != "running":
         assert time.monotonic() < deadline
         await asyncio.sleep(0.1)
 
-    latencies = []
+    # The API answers while the run solves (in the pool, not on the event loop): ten lists come
+    # back and the run is still running after them (its time limit is 120 s).
     for _ in range(10):
-        began = time.perf_counter()
         answer = await client.get(f"{RUNS}?limit=5", headers=planner)
-        latencies.append(time.perf_counter() - began)
         assert answer.status_code == 200
-        await asyncio.sleep(0.05)
-    assert max(latencies) < 0.5, latencies
+    assert (await client.get(f"{RUNS}/{run_id}", headers=planner)).json()["status"] == "running"
 
-    cancelled_at = time.monotonic()
     response = await client.post(f"{RUNS}/{run_id}/cancel", headers=planner)
     assert response.status_code == 202 and response.json()["cancel_requested"] is True
-    run = await finished(client, planner, run_id, within=20)
-    assert run["status"] == "cancelled"
-    assert time.monotonic() - cancelled_at < 5
+    run = await finished(client, planner, run_id)
+    assert run["status"] == "cancelled"  # not "succeeded": the cancel, not the time limit, ended it
     assert run["plan"] is not None  # the best plan found so far is kept
     refused = await client.post(f"{RUNS}/{run_id}/publish", json={}, headers=planner)
     assert problem_of(refused)["code"] == "run_not_succeeded"

@@ -93,12 +93,11 @@ async def test_between_heartbeats_the_driver_sends_no_query_and_a_local_cancel_s
         stop()
     assert seen == []
 
-    asked = time.monotonic()
-    assert dispatcher.cancel_local(run_id) is True
-    await asyncio.wait_for(dispatcher.wait(run_id), timeout=5)
-
     (handle,) = pool.handles
-    assert handle.cancelled_at is not None and handle.cancelled_at - asked < 0.05
+    assert dispatcher.cancel_local(run_id) is True
+    # The pool hears it in the call itself (nothing was awaited), not at the next heartbeat.
+    assert handle.cancelled_at is not None
+    await asyncio.wait_for(dispatcher.wait(run_id), timeout=300)  # a bound for a hung run, not a measure
     run = await _stored(sessions, run_id)
     assert run.status == "cancelled" and run.heartbeat_at is not None
     assert run.cancel_requested is False  # stopped by the call, not by the stored flag
