@@ -4,18 +4,21 @@ For each guarded operation the role guard's own record (`opt["roles"]`, written 
 `api.security.allow`) says who may call it. A role outside it must get 403 `role_not_allowed`;
 a role inside it must get past the guard (a 404 for the placeholder ids, a 409 or 422 from a
 business rule are fine, and so is a field-level 403 `field_not_allowed` naming its field; a
-401, any other 403 or a 5xx is not); no token at all must get 401. One test
+401, any other 403 or a 5xx is not); no token, or a forged one, must get 401. One test
 function per role sends every operation on one database, so the whole matrix costs a handful
 of fixture setups, not thousands.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from typing import Any
 from uuid import UUID
 
 import pytest
 from litestar import Litestar
+from litestar.security.jwt import Token
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -106,12 +109,24 @@ async def test_each_role_reaches_exactly_the_operations_its_guards_allow(
     assert wrong == [], f"{len(wrong)} of {len(ops)} operations:\n" + "\n".join(wrong)
 
 
-async def test_without_a_token_every_guarded_operation_answers_401(app: Litestar, client: Client) -> None:
+def forged_admin_token() -> str:
+    """A well-formed admin token, signed with a key the app does not know."""
+    token = Token(
+        sub=str(uuid.uuid4()),
+        exp=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1),
+        extras={"username": "mallory", "role": Role.ADMIN.value},
+    )
+    return token.encode(secret="not-the-app-key-" + "x" * 40, algorithm="HS256")
+
+
+async def test_without_a_valid_token_every_guarded_operation_answers_401(app: Litestar, client: Client) -> None:
     ops = guarded_operations(app)
+    callers = {"no token": {}, "forged token": {"Authorization": f"Bearer {forged_admin_token()}"}}
     wrong = []
-    for op in ops:
-        response = await send(client, app, op, {})
-        if response.status_code != 401 or problem_code(response) != "unauthenticated":
-            wrong.append(f"{op.name}: {response.status_code} {problem_code(response)}")
+    for caller, headers in callers.items():
+        for op in ops:
+            response = await send(client, app, op, headers)
+            if response.status_code != 401 or problem_code(response) != "unauthenticated":
+                wrong.append(f"{op.name} with {caller}: {response.status_code} {problem_code(response)}")
 
     assert wrong == [], "\n".join(wrong)

@@ -155,6 +155,7 @@ class Persona:
         parts = request_parts(self.app, op, ids.get, optional_ids=body_ids is not None)
         params = parts.query | QUERY_OF.get(op.name, {}) | dict(query or {})
         headers = self.owner if as_owner else self.intruder
+        self.probes["requests"] += 1
         return await self.client.request(
             op.method, op.url(path), json=parts.body, params=params or None, headers=headers
         )
