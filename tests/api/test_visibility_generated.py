@@ -51,7 +51,7 @@ OWNED: dict[str, str] = {
     "engineer_id": "engineer",
     "plan_id": "pm_plan",
     "rma_id": "rma",
-    "number": "rma_number",
+    "number": "rma_number",  # /rmas/by-number/{number}: the only route with a number in its path
     "invoice_id": "invoice",
     "payment_id": "payment",
     "profile_id": "billing_profile",
