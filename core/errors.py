@@ -56,6 +56,13 @@ class Forbidden(DomainError):
     kind = ErrorKind.FORBIDDEN
 
 
+class FieldNotAllowed(Forbidden):
+    """The caller's role may use the operation but not set this field (403 `field_not_allowed`)."""
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__("field_not_allowed", detail, field=field)
+
+
 class Unauthenticated(DomainError):
     kind = ErrorKind.UNAUTHENTICATED
 

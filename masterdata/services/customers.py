@@ -10,10 +10,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.auth import Principal
+from core.auth import Principal, Role
 from core.domain_events import publish
 from core.editing import apply, check_version, sent_fields
-from core.errors import Conflict, Invalid, NotFound
+from core.errors import Conflict, FieldNotAllowed, Invalid, NotFound
 from core.fields import CountryCode, Email, LongText, Name, Phone, ShortText, Version
 from core.listing import Page, PageRequest, contains, paginate
 from core.numbering import next_number
@@ -51,6 +51,7 @@ class CustomerFilter(msgspec.Struct, kw_only=True):
     parent_id: UUID | None = None
 
 
+BLOCKERS = frozenset({Role.ADMIN, Role.CONTRACT_ADMIN})
 SORTABLE = {"number": Customer.number, "name": Customer.name, "created_at": Customer.created_at}
 
 
@@ -101,6 +102,7 @@ async def update_customer(session: AsyncSession, actor: Principal, customer_id: 
     check_version("customer", customer, data.version)
     before = audit.snapshot(customer)
     changes = sent_fields(data)
+    _check_blocking_rights(actor, customer, changes)
     if "parent_id" in changes and changes["parent_id"] is not None:
         await _check_new_parent(session, actor, customer, changes["parent_id"])
     apply(customer, changes)
@@ -121,6 +123,16 @@ async def _check_new_parent(session: AsyncSession, actor: Principal, customer: C
             "the new parent is the customer itself or one of its subsidiaries",
             field="parent_id",
         )
+
+
+def _check_blocking_rights(actor: Principal, customer: Customer, changes: dict[str, Any]) -> None:
+    """Blocking and unblocking is the contract admins' (docs/api.md): others may send the
+    status and reason they read back, but not change them."""
+    if actor.role in BLOCKERS:
+        return
+    for name in ("status", "blocked_reason"):
+        if name in changes and changes[name] != getattr(customer, name):
+            raise FieldNotAllowed(name, "only contract admins block and unblock customers")
 
 
 def _check_block_reason(customer: Customer) -> None:

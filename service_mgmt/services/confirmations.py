@@ -238,12 +238,11 @@ async def _check_swap_units(session: AsyncSession, work_order: WorkOrder, parts:
             continue
         field = f"parts[{index}]"
         parent = await session.get(Equipment, part.equipment_id)
-        if parent is None:
-            raise NotFound("equipment", part.equipment_id, field=f"{field}.equipment_id")
-        if parent.customer_id != work_order.customer_id or parent.site_id != work_order.site_id:
+        # An unknown unit and one elsewhere answer alike: a technician sees only the job's units.
+        if parent is None or parent.customer_id != work_order.customer_id or parent.site_id != work_order.site_id:
             raise Invalid(
                 Code.EQUIPMENT_NOT_ON_WORK_ORDER,
-                f"{parent.serial_number} does not stand at the site of work order {work_order.number}",
+                f"unit {part.equipment_id} does not stand at the site of work order {work_order.number}",
                 field=f"{field}.equipment_id",
             )
         if await _component(session, parent, part) is None:
@@ -267,13 +266,17 @@ async def _check_counters(session: AsyncSession, work_order: WorkOrder, readings
     for index, reading in enumerate(readings):
         field = f"readings[{index}].counter_id"
         counter = await session.get(Counter, reading.counter_id)
-        if counter is None:
-            raise NotFound("counter", reading.counter_id, field=field)
-        unit = await session.get(Equipment, counter.equipment_id)
-        if unit is None or unit.customer_id != work_order.customer_id or unit.site_id != work_order.site_id:
+        unit = await session.get(Equipment, counter.equipment_id) if counter is not None else None
+        # An unknown counter and one elsewhere answer alike (see _check_swap_units).
+        if (
+            counter is None
+            or unit is None
+            or unit.customer_id != work_order.customer_id
+            or unit.site_id != work_order.site_id
+        ):
             raise Invalid(
                 Code.COUNTER_NOT_ON_WORK_ORDER,
-                f"counter {counter.name} is not on a unit at the site of work order {work_order.number}",
+                f"counter {reading.counter_id} is not on a unit at the site of work order {work_order.number}",
                 field=field,
             )
         counters.append(counter)

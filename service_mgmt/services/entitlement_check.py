@@ -59,6 +59,10 @@ async def object_facts(session: AsyncSession, principal: Principal, query: Entit
     if query.equipment_id is not None and (row.equipment_id is None or row.owner_id != row.customer_id):
         # Someone else's unit answers like a missing one.
         raise NotFound("equipment", query.equipment_id, field="equipment_id")
+    if query.site_id is not None and (row.site_id is None or not scope.allows(row.site_customer_id)):
+        # An unknown site, or one of a customer the caller may not see: the same answer, so
+        # site ids cannot be probed (a visible one of another customer is a plain mistake).
+        raise NotFound("site", query.site_id, field="site_id")
     if row.site_id is not None and row.site_customer_id != row.customer_id:
         raise Invalid(Code.SITE_NOT_OF_CUSTOMER, "the site belongs to another customer", field="site_id")
     return ObjectFacts(

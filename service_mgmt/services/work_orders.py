@@ -32,7 +32,7 @@ from core import audit
 from core.auth import Principal, Role
 from core.clock import SYSTEM_CLOCK, Clock
 from core.editing import apply, check_version, sent_fields
-from core.errors import Conflict, Forbidden, IllegalTransition, Invalid, NotFound
+from core.errors import Conflict, FieldNotAllowed, IllegalTransition, Invalid, NotFound
 from core.fields import LongText, Money, Name, ShortText, Version
 from core.listing import Page, PageRequest, paginate
 from core.numbering import next_number
@@ -406,7 +406,7 @@ def _billable(request: ServiceRequest) -> bool:
 
 async def _standalone(session: AsyncSession, actor: Principal, data: WorkOrderCreate, now: dt.datetime) -> _Basis:
     if actor.role not in STANDALONE_CREATORS:
-        raise Forbidden("role_not_allowed", "an agent creates work orders from service requests (send request_id)")
+        raise FieldNotAllowed("request_id", "an agent creates work orders from service requests (send request_id)")
     for name in ("customer_id", "site_id", "service_type", "priority"):
         if getattr(data, name) is None:
             raise Invalid(Code.FIELD_REQUIRED, f"{name} is required for a work order without a request", field=name)

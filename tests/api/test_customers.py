@@ -78,6 +78,32 @@ async def test_blocking_needs_a_reason(client: Client, login_as: UserFactory) ->
     assert blocked.status_code == 200 and blocked.json()["status"] == "blocked"
 
 
+async def test_only_contract_admins_block_and_unblock_though_agents_edit_the_rest(
+    client: Client, login_as: UserFactory
+) -> None:
+    agent = await login_as("agent")
+    contract_admin = await login_as("contract_admin")
+    customer = await create(client, agent)
+    url = f"/api/v1/customers/{customer['id']}"
+
+    block = await client.patch(url, json={"version": 1, "status": "blocked", "blocked_reason": "unpaid"}, headers=agent)
+    reason_only = await client.patch(url, json={"version": 1, "blocked_reason": "unpaid"}, headers=agent)
+    read_back = await client.patch(url, json={"version": 1, "status": "active", "name": "ACME Print"}, headers=agent)
+    blocked = await client.patch(
+        url, json={"version": 2, "status": "blocked", "blocked_reason": "unpaid"}, headers=contract_admin
+    )
+    unblock = await client.patch(url, json={"version": 3, "status": "active"}, headers=agent)
+    current = await client.get(url, headers=agent)
+
+    assert block.status_code == 403
+    assert (problem_of(block)["code"], problem_of(block)["field"]) == ("field_not_allowed", "status")
+    assert reason_only.status_code == 403 and problem_of(reason_only)["field"] == "blocked_reason"
+    assert read_back.status_code == 200 and read_back.json()["name"] == "ACME Print"  # unchanged status is fine
+    assert blocked.status_code == 200 and blocked.json()["status"] == "blocked"
+    assert unblock.status_code == 403 and problem_of(unblock)["field"] == "status"
+    assert current.json()["status"] == "blocked" and current.json()["version"] == 3
+
+
 async def test_a_hierarchy_cycle_is_refused(client: Client, login_as: UserFactory) -> None:
     agent = await login_as("agent")
     group = await create(client, agent, name="Group")

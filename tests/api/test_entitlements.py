@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -94,6 +95,31 @@ async def test_customers_check_only_their_own_equipment(
     assert own.status_code == 200
     assert foreign.status_code == 404 and problem_of(foreign)["code"] == "customer_not_found"
     assert by_technician.status_code == 403
+
+
+async def test_another_customers_site_answers_like_an_unknown_one(
+    client: Client, login_as: UserFactory, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with session_scope(sessions) as session:
+        mine = await installed_printer(session, "Mine")
+        theirs = await installed_printer(session, "Theirs")
+    portal = await login_as("customer", customer_id=mine.customer_id)
+    agent = await login_as("agent")
+
+    def check(site_id: object) -> dict[str, str]:
+        return {"customer_id": str(mine.customer_id), "site_id": str(site_id)}
+
+    foreign = await client.post("/api/v1/entitlements/check", json=check(theirs.site_id), headers=portal)
+    unknown = await client.post("/api/v1/entitlements/check", json=check(uuid.uuid4()), headers=portal)
+    own = await client.post("/api/v1/entitlements/check", json=check(mine.site_id), headers=portal)
+    by_staff = await client.post("/api/v1/entitlements/check", json=check(theirs.site_id), headers=agent)
+
+    assert own.status_code == 200
+    assert [(r.status_code, problem_of(r)["code"], problem_of(r)["field"]) for r in (foreign, unknown)] == [
+        (404, "site_not_found", "site_id")
+    ] * 2
+    # staff see every site: for them it is a plain mistake
+    assert by_staff.status_code == 422 and problem_of(by_staff)["code"] == "site_not_of_customer"
 
 
 async def test_bad_requests_name_the_field(client: Client, login_as: UserFactory) -> None:

@@ -268,6 +268,18 @@ async def test_bad_parts_of_the_body_point_at_their_field(
             "readings[0].counter_id",
         ),
         (
+            {"readings": [{"counter_id": "00000000-0000-7000-8000-000000000002", "value": "5"}]},
+            422,
+            "counter_not_on_work_order",  # an unknown counter answers like another site's
+            "readings[0].counter_id",
+        ),
+        (
+            {"parts": [swap | {"equipment_id": "00000000-0000-7000-8000-000000000003"}]},
+            422,
+            "equipment_not_on_work_order",  # an unknown unit answers like another site's
+            "parts[0].equipment_id",
+        ),
+        (
             {"readings": [{"counter_id": str(job.unit.counter_id), "value": "-1"}]},
             422,
             "invalid_reading_value",

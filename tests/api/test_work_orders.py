@@ -311,7 +311,8 @@ async def test_a_planner_creates_a_standalone_work_order_whose_billing_the_entit
     unpack, install = work_order["tasks"]
     assert install["depends_on"] == [unpack["id"]] and install["crew_size"] == 2
     assert unpack["time_windows"] == [] and unpack["priority"] == "P3"
-    assert by_agent.status_code == 403 and problem_of(by_agent)["code"] == "role_not_allowed"
+    assert by_agent.status_code == 403 and problem_of(by_agent)["code"] == "field_not_allowed"
+    assert problem_of(by_agent)["field"] == "request_id"
     assert incomplete.status_code == 422 and problem_of(incomplete)["field"] == "site_id"
     assert problem_of(incomplete)["code"] == "field_required"
     assert both.status_code == 422 and problem_of(both)["code"] == "tasks_or_template"
