@@ -35,7 +35,8 @@ from urllib.parse import urlsplit
 API_PREFIX = "/api/v1"
 ELLIPSIS = "…"
 PLACEHOLDER = re.compile(r"<([a-z][a-z0-9 _-]*)>")
-_FENCE = re.compile(r"^(\s*)```(.*)$")
+# CommonMark's backtick fence: up to three spaces, three or more backticks, an info string without any
+_FENCE = re.compile(r"^ {0,3}(`{3,})([^`]*)$")
 _STATUS = re.compile(r"^#\s+(\d{3})\b\s*(.*)$")
 _ROLE = re.compile(r"^#\s+as\s+([a-z_]+)\s*$")
 _COMMAND = re.compile(r"^(curl|api)\s")
@@ -84,7 +85,7 @@ def read_examples(path: Path) -> list[Example]:
             index += 1
             continue
         info, start = fence.group(2).split(), index + 1
-        end = _closing_fence(lines, start)
+        end = _closing_fence(lines, start, fence.group(1))
         if info[:2] == ["sh", "example"]:
             role = _read_block(path.name, lines, start, end, role, examples)
         elif info[:2] == ["json", "response"]:
@@ -104,7 +105,7 @@ def commands_outside_examples(path: Path) -> list[tuple[int, str]]:
             index += 1
             continue
         info, start = fence.group(2).split(), index + 1
-        end = _closing_fence(lines, start)
+        end = _closing_fence(lines, start, fence.group(1))
         if info[:1] == ["sh"] and info[1:2] != ["example"]:
             for number in range(start, end):
                 text = lines[number].strip()
@@ -114,9 +115,10 @@ def commands_outside_examples(path: Path) -> list[tuple[int, str]]:
     return found
 
 
-def _closing_fence(lines: list[str], start: int) -> int:
+def _closing_fence(lines: list[str], start: int, opening: str) -> int:
+    closing = re.compile(rf"^ {{0,3}}`{{{len(opening)},}}\s*$")
     for number in range(start, len(lines)):
-        if lines[number].strip().startswith("```"):
+        if closing.match(lines[number]):
             return number
     raise DocsExampleError(f"unclosed code block from line {start}")
 
