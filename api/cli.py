@@ -151,63 +151,43 @@ def demo_data(customers: int, equipment: int, engineers: int, seed: int, if_empt
 
 
 async def _load_demo_data(size: Any, if_empty: bool, contracts: bool = True) -> None:
-    from contracts.demo_billing import load_demo_billing
-    from core.db import create_engine, create_session_factory, session_scope
-    from returns.demo_activity import load_demo_activity
-    from returns.demo_stock import load_demo_stock
+    from api.demo_company import load_demo_company
+    from core.db import create_engine
     from returns.services.rma_notices import NoticeLinks
-    from service_mgmt.demo_billing_profiles import load_demo_billing_profiles
-    from service_mgmt.demo_contracts import load_demo_contracts
-    from service_mgmt.demo_credit import load_demo_credit
-    from service_mgmt.demo_data import database_is_empty, load_demo_data
 
     settings = load_settings()
     engine = create_engine(settings.database)
     try:
-        async with session_scope(create_session_factory(engine)) as session:
-            if if_empty and not await database_is_empty(session):
-                console.print("demo data: the database is not empty; nothing loaded")
-                return
-            with _progress() as progress:
-                tasks: dict[str, Any] = {}
+        with _progress() as progress:
+            tasks: dict[str, Any] = {}
 
-                def report(stage: str, done: int, total: int) -> None:
-                    if stage not in tasks:
-                        tasks[stage] = progress.add_task(stage, total=total)
-                    progress.update(tasks[stage], completed=done, total=total)
+            def report(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = progress.add_task(stage, total=total)
+                progress.update(tasks[stage], completed=done, total=total)
 
-                summary = await load_demo_data(session, size, progress=report)
-                # Same seed, same contracts: the layer is as reproducible as the data below it.
-                contract_summary = (
-                    await load_demo_contracts(session, seed=size.seed, progress=report) if contracts else None
-                )
-                # Central billing for groups, head offices abroad (reverse charge), domestic profiles.
-                billing_summary = await load_demo_billing_profiles(session, seed=size.seed, settings=settings.billing)
-                stock_summary = await load_demo_stock(session, seed=size.seed)  # warehouse, depot, vans
-                # Calls, work orders, PM plans and RMAs, so the technician's day and the desks are not empty.
-                activity_summary = await load_demo_activity(
-                    session, seed=size.seed, today=dt.date.today(), links=NoticeLinks.of(settings)
-                )
-        # Last month billed, issued, partly paid, one credit note: commits chunk by chunk, so after the rest.
-        billing_activity = (
-            await load_demo_billing(
-                create_session_factory(engine), seed=size.seed, today=dt.date.today(), settings=settings.billing
+            company = await load_demo_company(
+                engine,
+                size,
+                today=dt.date.today(),
+                billing=settings.billing,
+                links=NoticeLinks.of(settings),
+                contracts=contracts,
+                if_empty=if_empty,
+                progress=report,
             )
-            if contracts
-            else None
-        )
-        # Last: the limits leave headroom above what the billing left open.
-        async with session_scope(create_session_factory(engine)) as session:
-            credit_summary = await load_demo_credit(session, today=dt.date.today())
-        console.print(f"demo data loaded: {summary}")
-        if contract_summary is not None:
-            console.print(f"demo contracts loaded: {contract_summary}")
-        console.print(f"demo billing profiles loaded: {billing_summary}")
-        console.print(f"demo stock loaded: {stock_summary}")
-        console.print(f"demo activity loaded: {activity_summary}")
-        if billing_activity is not None:
-            console.print(f"demo billing activity loaded: {billing_activity}")
-        console.print(f"demo credit accounts loaded: {credit_summary}")
+        if company is None:
+            console.print("demo data: the database is not empty; nothing loaded")
+            return
+        console.print(f"demo data loaded: {company.data}")
+        if company.contracts is not None:
+            console.print(f"demo contracts loaded: {company.contracts}")
+        console.print(f"demo billing profiles loaded: {company.billing_profiles}")
+        console.print(f"demo stock loaded: {company.stock}")
+        console.print(f"demo activity loaded: {company.activity}")
+        if company.billing is not None:
+            console.print(f"demo billing activity loaded: {company.billing}")
+        console.print(f"demo credit accounts loaded: {company.credit}")
         console.print("demo logins (password 'demo'): " + ", ".join(DEMO_LOGINS))
     finally:
         await engine.dispose()

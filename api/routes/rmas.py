@@ -119,9 +119,11 @@ class RmaController(Controller):
         state: State,
         request: Request[Principal, Any, Any],
         rma_id: FromPath[UUID],
-        data: JSONBody[rmas.RmaStep],
+        data: JSONBody[rmas.RmaStep | None] = None,
     ) -> RmaOut:
-        rma = await rmas.authorize(db_session, request.user, rma_id, data, now=CLOCK.now(), links=_links(state))
+        rma = await rmas.authorize(
+            db_session, request.user, rma_id, data or rmas.RmaStep(), now=CLOCK.now(), links=_links(state)
+        )
         return _out(request, rma)
 
     @post(
@@ -145,9 +147,11 @@ class RmaController(Controller):
         db_session: DbSession,
         request: Request[Principal, Any, Any],
         rma_id: FromPath[UUID],
-        data: JSONBody[rmas.RmaStep],
+        data: JSONBody[rmas.RmaStep | None] = None,
     ) -> RmaOut:
-        return _out(request, await rmas.cancel(db_session, request.user, rma_id, data, now=CLOCK.now()))
+        return _out(
+            request, await rmas.cancel(db_session, request.user, rma_id, data or rmas.RmaStep(), now=CLOCK.now())
+        )
 
     @post(
         RMA_PATH + "/receive",
@@ -204,9 +208,11 @@ class RmaController(Controller):
         db_session: DbSession,
         request: Request[Principal, Any, Any],
         rma_id: FromPath[UUID],
-        data: JSONBody[rmas.RmaStep],
+        data: JSONBody[rmas.RmaStep | None] = None,
     ) -> RmaOut:
-        return _out(request, await rmas.close(db_session, request.user, rma_id, data, now=CLOCK.now()))
+        return _out(
+            request, await rmas.close(db_session, request.user, rma_id, data or rmas.RmaStep(), now=CLOCK.now())
+        )
 
     @post(
         RMA_PATH + "/ship-replacement",

@@ -1,5 +1,8 @@
 """ORM models of the contracts domain."""
 
+# The tables our foreign keys name are master data's: loading its models with ours gives those
+# columns their types (a ForeignKey("customers.id") column is typeless until `customers` is known).
+import masterdata.models  # noqa: F401
 from contracts.models.billable_items import BillableItem
 from contracts.models.billing_profiles import BillingProfile
 from contracts.models.billing_runs import BillingRun, UsageBaseline, UsagePeriod

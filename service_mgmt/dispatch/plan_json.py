@@ -1,9 +1,12 @@
 """A solved plan as stored on a run and shown by the API: database ids, UTC times, reasons and
-explanations; and the KPIs of any plan (a run's or the published one, so they compare)."""
+explanations; and the KPIs of any plan (a run's or the published one, so they compare).
+
+The pure solver knows engineers by id only, so its sentences ("<id> would add 34 min travel") name
+them by id; here, where the names are known, the sentences name the people a planner reads."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from scheduling import CostBreakdown, Explanation, Plan, Priority, Problem, Violation
@@ -50,8 +53,8 @@ def plan_json(
         ],
         "unassigned": [{"task_id": u.task_id, "reason": str(u.reason), "text": u.text} for u in plan.unassigned]
         + [left_out_json(item) for item in built.left_out],
-        "explanations": [explanation_json(frame, e) for e in explanations],
-        "violations": [violation_json(v) for v in violations],
+        "explanations": [explanation_json(frame, e, built.engineer_names) for e in explanations],
+        "violations": [violation_json(v, built.engineer_names) for v in violations],
         "stats": {
             "status": plan.stats.status,
             "objective": plan.stats.objective,
@@ -81,28 +84,40 @@ def cost_json(cost: CostBreakdown) -> dict[str, int]:
     }
 
 
-def explanation_json(frame: TimeFrame, e: Explanation) -> dict[str, Any]:
+def explanation_json(frame: TimeFrame, e: Explanation, names: Mapping[str, str]) -> dict[str, Any]:
     alternative = e.alternative
     return {
         "task_id": e.task_id,
         "engineer_id": e.engineer_id,
-        "text": e.text,
+        "engineer_name": names.get(e.engineer_id),
+        "text": named(e.text, names, e.engineer_id, alternative.engineer_id if alternative else None),
         "cost": cost_json(e.cost),
         "alternative": None
         if alternative is None
         else {
             "engineer_id": alternative.engineer_id,
+            "engineer_name": names.get(alternative.engineer_id),
             "start": _at(frame, alternative.start),
             "extra_cost": alternative.extra_cost,
             "extra_travel_seconds": alternative.extra_travel_seconds,
             "late_seconds": alternative.late_seconds,
-            "text": alternative.text,
+            "text": named(alternative.text, names, alternative.engineer_id),
         },
     }
 
 
-def violation_json(v: Violation) -> dict[str, Any]:
-    return {"code": v.code, "text": v.text, "task_id": v.task_id, "engineer_id": v.engineer_id}
+def violation_json(v: Violation, names: Mapping[str, str] | None = None) -> dict[str, Any]:
+    text = named(v.text, names or {}, v.engineer_id)
+    return {"code": v.code, "text": text, "task_id": v.task_id, "engineer_id": v.engineer_id}
+
+
+def named(text: str, names: Mapping[str, str], *engineer_ids: str | None) -> str:
+    """The solver's sentence with the engineers it names by id named by their names."""
+    for engineer_id in engineer_ids:
+        name = names.get(engineer_id) if engineer_id else None
+        if engineer_id and name:
+            text = text.replace(engineer_id, name)
+    return text
 
 
 def kpis_json(problem: Problem, plan: Plan, left_out: Iterable[LeftOut] = ()) -> dict[str, Any]:

@@ -322,11 +322,12 @@ async def move_task(session: AsyncSession, actor: Principal, data: MoveIn, *, cl
             0, Violation("no_shift", "no engineer of the move works at that time (shift or absence)", key, None)
         )
     if violations:
+        shown = [violation_json(v, built.engineer_names) for v in violations]
         raise Invalid(
             Code.MOVE_VIOLATES_CONSTRAINTS,
-            "the move breaks " + "; ".join(v.text for v in violations[:5]),
+            "the move breaks " + "; ".join(v["text"] for v in shown[:5]),
             field="start",
-            extra={"violations": [violation_json(v) for v in violations]},
+            extra={"violations": shown},
         )
     end = data.start + dt.timedelta(seconds=duration)
     await write_assignment(session, actor, task, data.engineer_ids, data.start, end, "move", now)

@@ -1,5 +1,9 @@
 """ORM models of the service management domain."""
 
+# The tables our foreign keys name (customers, units, engineers …; contract lines, credit overrides):
+# loading their models with ours gives those columns their types.
+import contracts.models  # noqa: F401
+import masterdata.models  # noqa: F401
 from service_mgmt.models.confirmations import Confirmation, PartConsumption, TaskStatusEvent, TimeEntry
 from service_mgmt.models.dispatch import DispatchRun
 from service_mgmt.models.knowledge import KnowledgeCode

@@ -72,6 +72,11 @@ async def test_a_run_solves_in_the_pool_and_its_plan_publishes_to_the_tasks(
     ]
     assert plan["violations"] == []
     assert {e["task_id"] for e in plan["explanations"]} == planned
+    # explanations name people, not the solver's engineer ids
+    assert all(e["engineer_name"] and e["text"].startswith(e["engineer_name"]) for e in plan["explanations"])
+    assert not any(
+        str(engineer) in e["text"] for e in plan["explanations"] for engineer in (world["anna"], world["ben"])
+    )
     assert run["kpis"]["tasks_assigned"] == 3 and run["kpis"]["tasks_unassigned"] == 1
     # a printers-2 job only Anna can do
     anna_jobs = {v["task_id"] for r in plan["routes"] if r["engineer_id"] == str(world["anna"]) for v in r["visits"]}

@@ -410,6 +410,29 @@ async def test_illegal_moves_name_the_current_status_and_resolving_needs_a_code(
     assert request.status == "cancelled"
 
 
+async def test_a_call_solved_on_first_contact_is_resolved_straight_from_new(session: AsyncSession) -> None:
+    it = await installed_printer(session)
+    await add_codes(session, resolutions=("ADVICE",))
+    clock = clock_at()
+    request = await log_request(session, AGENT, call(it), clock=clock)
+    clock.advance(dt.timedelta(minutes=4))
+
+    resolve = Transition(status=RequestStatus.RESOLVED, resolution_code="ADVICE", notes="reset explained on the phone")
+    await transition(session, AGENT, request.id, resolve, clock=clock)
+    events = (
+        await session.scalars(
+            select(ServiceRequestEvent)
+            .where(ServiceRequestEvent.request_id == request.id)
+            .order_by(ServiceRequestEvent.at, ServiceRequestEvent.id)
+        )
+    ).all()
+
+    # The call answered and solved in one: response and resolution both stop at the same moment.
+    assert request.status == "resolved" and request.resolution_code == "ADVICE"
+    assert request.responded_at == request.resolved_at == clock.now()
+    assert [(e.from_status, e.to_status) for e in events] == [(None, "new"), ("new", "resolved")]
+
+
 async def test_reopening_clears_the_resolution_but_keeps_the_first_response(session: AsyncSession) -> None:
     it = await installed_printer(session)
     await add_codes(session, resolutions=("ADVICE",))
