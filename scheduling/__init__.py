@@ -44,7 +44,9 @@ Design note
   the cheaper kept (``SolveParams.portfolio``: GLS settles into one local optimum however long it
   runs, so a different search beats more time). ``stop`` is polled at each solution
   (``FinishCurrentSearch``), ``on_progress`` gets (seconds, best objective) on each improvement.
-  The solver never answers "no plan": what the search leaves out gets "capacity/cost".
+  The solver never answers "no plan": what the search leaves out gets "capacity/cost"; a search
+  that found no routes at all (cut by its time limit before the first solution) reports what leaving
+  every task out costs, never an objective of 0.
   ``SolveParams.work_limit`` (``work_limit.py``) bounds every stage by work instead of the clock:
   OR-Tools by a solution count, ruin and recreate by iterations, the decomposition by rounds. The
   same problem then gets the same plan however busy the machine (tests); production keeps its

@@ -513,8 +513,16 @@ def search(
     wall = time.monotonic() - began
     status = str(enums.RoutingSearchStatus.Value.Name(routing.status())).removeprefix("ROUTING_").lower()
     if solution is None:
-        return RawSolution(status, 0, wall, progress, None, warm)
+        # no routes: the plan written from this leaves every task out, and that is what it costs (an
+        # objective of 0 here read as the cheapest plan of all, wherever objectives are compared)
+        return RawSolution(status, left_out_cost(model), wall, progress, None, warm)
     return RawSolution(status, int(solution.ObjectiveValue()), wall, progress, _read(model, solution), warm)
+
+
+def left_out_cost(model: Model) -> int:
+    """The objective of the plan that serves nothing: every task's penalty for leaving it out."""
+    routing = model.routing
+    return sum(int(routing.GetDisjunctionPenalty(d)) for d in range(routing.GetNumberOfDisjunctions()))
 
 
 def _read(model: Model, solution: Any) -> list[RawRoute]:

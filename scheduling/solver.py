@@ -256,7 +256,7 @@ def _portfolio(
         if raw is not None and (best is None or _cheaper(raw, best)):
             best = raw
     if best is None:  # every search process failed to answer
-        return _routing.RawSolution("fail", 0, time.monotonic() - began, [], None)
+        return _routing.RawSolution("fail", _routing.left_out_cost(model), time.monotonic() - began, [], None)
     best.progress = report.points
     best.wall_seconds = time.monotonic() - began
     return best
