@@ -44,7 +44,13 @@ Design note
   the cheaper kept (``SolveParams.portfolio``: GLS settles into one local optimum however long it
   runs, so a different search beats more time). ``stop`` is polled at each solution
   (``FinishCurrentSearch``), ``on_progress`` gets (seconds, best objective) on each improvement.
-  The solver never answers "no plan": what the search leaves out gets "capacity/cost".
+  The solver never answers "no plan": what the search leaves out gets "capacity/cost"; a search
+  that found no routes at all (cut by its time limit before the first solution) reports what leaving
+  every task out costs, never an objective of 0.
+  ``SolveParams.work_limit`` (``work_limit.py``) bounds every stage by work instead of the clock:
+  OR-Tools by a solution count, ruin and recreate by iterations, the decomposition by rounds. The
+  same problem then gets the same plan however busy the machine (tests); production keeps its
+  time limit.
 * Large problems (``SolveParams.large_from`` tasks, default 300): the (global cheapest insertion)
   first solution looks only at near neighbours; the local search looks at all of them (restricted,
   it found no improvement at all on the 50 × 400 field scenario); when no rule couples routes (no dependencies, crews or
@@ -81,6 +87,7 @@ from scheduling.problem import (
 )
 from scheduling.solver import PortfolioSearch, SolveParams, solve
 from scheduling.travel import EuclideanTravel, HaversineTravel, Location, TravelMatrices, TravelProvider
+from scheduling.work_limit import WorkLimit
 
 __all__ = [
     "DAY",
@@ -117,6 +124,7 @@ __all__ = [
     "Unassigned",
     "Violation",
     "Visit",
+    "WorkLimit",
     "balanced",
     "check",
     "check_plan",

@@ -425,6 +425,12 @@ class SearchParams:
     stop_at_first_solution: bool = False
     # guided local search's penalty weight (OR-Tools' default 0.1): the portfolio's searches differ in it
     gls_lambda: float = 0.1
+    # stop after this many solutions (the first one and each one guided local search moves to) instead
+    # of at the time limit, which then does not apply: the same search on any machine, however busy
+    solution_limit: int | None = None
+    # and after this many branches of the search tree: guided local search can go on without finding
+    # another solution at all (one task with a one-second window: forever, with no time limit)
+    branch_limit: int | None = None
 
 
 @dataclass(slots=True)
@@ -460,7 +466,10 @@ def search(
     search_params = cp.DefaultRoutingSearchParameters()
     search_params.first_solution_strategy = getattr(enums.FirstSolutionStrategy, params.first_solution)
     search_params.local_search_metaheuristic = getattr(enums.LocalSearchMetaheuristic, params.metaheuristic)
-    search_params.time_limit.FromMilliseconds(max(1, int(params.time_limit_seconds * 1000)))
+    if params.solution_limit is not None:
+        search_params.solution_limit = max(1, params.solution_limit)
+    else:
+        search_params.time_limit.FromMilliseconds(max(1, int(params.time_limit_seconds * 1000)))
     search_params.log_search = params.log_search
     search_params.guided_local_search_lambda_coefficient = params.gls_lambda
     # local cheapest insertion places the most expensive-to-leave-out tasks first: every P1 before
@@ -488,6 +497,8 @@ def search(
             routing.solver().FinishCurrentSearch()
 
     routing.AddAtSolutionCallback(at_solution)
+    if params.branch_limit is not None:
+        routing.AddSearchMonitor(routing.solver().BranchesLimit(params.branch_limit))
     solution = None
     warm = False
     if initial is not None:
@@ -502,8 +513,16 @@ def search(
     wall = time.monotonic() - began
     status = str(enums.RoutingSearchStatus.Value.Name(routing.status())).removeprefix("ROUTING_").lower()
     if solution is None:
-        return RawSolution(status, 0, wall, progress, None, warm)
+        # no routes: the plan written from this leaves every task out, and that is what it costs (an
+        # objective of 0 here read as the cheapest plan of all, wherever objectives are compared)
+        return RawSolution(status, left_out_cost(model), wall, progress, None, warm)
     return RawSolution(status, int(solution.ObjectiveValue()), wall, progress, _read(model, solution), warm)
+
+
+def left_out_cost(model: Model) -> int:
+    """The objective of the plan that serves nothing: every task's penalty for leaving it out."""
+    routing = model.routing
+    return sum(int(routing.GetDisjunctionPenalty(d)) for d in range(routing.GetNumberOfDisjunctions()))
 
 
 def _read(model: Model, solution: Any) -> list[RawRoute]:

@@ -23,6 +23,7 @@ from scheduling import _routing, parallel
 from scheduling.eligibility import Vehicle
 from scheduling.feasibility import check
 from scheduling.problem import Engineer, Problem, Task
+from scheduling.work_limit import WorkLimit
 
 PART_ROUTES = 4
 _Part = tuple[int, list[_routing.RawRoute]]  # (objective gained, new routes) of one part
@@ -45,9 +46,12 @@ def improve(
     stop: Callable[[], bool] | None,
     on_progress: Callable[[float, int], None] | None,
     workers: int = 1,
+    work_limit: WorkLimit | None = None,
 ) -> _routing.RawSolution:
     """Improve ``raw`` part by part until ``deadline`` (a ``time.monotonic()`` instant) or ``stop``;
-    ``workers`` parts on routes apart from each other at a time, side by side in forked processes."""
+    ``workers`` parts on routes apart from each other at a time, side by side in forked processes.
+    With ``work_limit``: ``part_rounds`` rounds, each part's search bound by its ``solutions``, and
+    neither ``deadline`` nor ``part_seconds`` applies."""
     if raw.routes is None:
         return raw
     rng = random.Random(seed)
@@ -56,11 +60,18 @@ def improve(
     progress = list(raw.progress)
     by_vehicle = {v.index: v for v in main.vehicles}
     part_size, part_seconds = _part_for(routes, part_size, part_seconds)
-    while time.monotonic() + 0.5 < deadline and len(routes) > 1 and not (stop is not None and stop()):
+    rounds = 0
+    while len(routes) > 1 and not (stop is not None and stop()):
+        if work_limit is None and time.monotonic() + 0.5 >= deadline:
+            break
+        if work_limit is not None and rounds >= work_limit.part_rounds:
+            break
+        rounds += 1
         groups = _disjoint_groups(routes, part_size, workers, rng)
         budget = min(part_seconds, deadline - time.monotonic())
         jobs: list[parallel.Job[_Part | None]] = [
-            partial(_solve_part, problem, [by_vehicle[i] for i in group], routes, budget) for group in groups
+            partial(_solve_part, problem, [by_vehicle[i] for i in group], routes, budget, work_limit)
+            for group in groups
         ]
         results = parallel.run(jobs, stop, None)
         for group, better in zip(groups, results, strict=True):
@@ -131,6 +142,7 @@ def _solve_part(
     vehicles: list[Vehicle],
     routes: dict[int, _routing.RawRoute],
     seconds: float,
+    work_limit: WorkLimit | None,
     stop: Callable[[], bool],
     _progress: Callable[[float, int], None] | None = None,
 ) -> _Part | None:
@@ -156,7 +168,13 @@ def _solve_part(
     original_to_local = {ov.index: local for local, ov in local_to_original.items()}
     model = _routing.build(part, feasibility)
     initial = {original_to_local[v.index]: [t.id for t, _ in routes[v.index].stops] for v in vehicles}
-    params = _routing.SearchParams(seconds, "PARALLEL_CHEAPEST_INSERTION", "GUIDED_LOCAL_SEARCH")
+    params = _routing.SearchParams(
+        seconds,
+        "PARALLEL_CHEAPEST_INSERTION",
+        "GUIDED_LOCAL_SEARCH",
+        solution_limit=work_limit.solutions if work_limit is not None else None,
+        branch_limit=work_limit.branches if work_limit is not None else None,
+    )
     result = _routing.search(model, params, stop, None, initial)
     if not result.warm_started or result.routes is None or not result.progress:
         return None

@@ -42,6 +42,14 @@ class RuinRecreateParams:
     start_temperature: float = 3.0
     end_temperature: float = 0.03
     chunk_seconds: float = 0.05  # how often the stop flag and the clock are looked at
+    # stop after this many iterations instead of at the time given, which then does not apply (nor
+    # does the clock steer the temperature): the same result on any machine, however busy
+    max_iterations: int | None = None
+
+
+# With ``max_iterations``: iterations between looks at the stop flag (a fixed number, so that the
+# temperatures, and with them the result, do not depend on how fast the machine is)
+ITERATION_CHUNK = 100
 
 
 # A ruin walks a task's nearest neighbours until it has touched a few routes: a few dozen suffice, and
@@ -82,9 +90,10 @@ def improve(
     on_progress: Progress | None = None,
     params: RuinRecreateParams | None = None,
 ) -> _routing.RawSolution:
-    """``raw`` improved for ``seconds``; ``raw`` itself when there is nothing to improve or no time."""
+    """``raw`` improved for ``seconds`` (or ``params.max_iterations``); ``raw`` itself when there is
+    nothing to improve or no time."""
     params = params or RuinRecreateParams()
-    if raw.routes is None or seconds <= 0:
+    if raw.routes is None or (seconds <= 0 if params.max_iterations is None else params.max_iterations <= 0):
         return raw
     began = time.monotonic()
     tasks = [problem.task(task_id) for task_id in model.task_indices]
@@ -100,24 +109,18 @@ def improve(
     cold = max(1e-9, min(hot, params.end_temperature * mean_leg))
     knobs = np.array([params.avg_remove, float(params.max_string), params.blink])
     _sisr_kernel.seed_random(seed)
-    chunk = 50
     progress = list(raw.progress)
-    while True:
-        elapsed = time.monotonic() - began
-        if elapsed >= seconds or (stop is not None and stop()):
-            break
-        step = min(params.chunk_seconds, seconds - elapsed)
-        t_from = hot * (cold / hot) ** (elapsed / seconds)
-        t_to = hot * (cold / hot) ** min(1.0, (elapsed + step) / seconds)
-        chunk_began = time.monotonic()
-        if _sisr_kernel.iterate(inst, state, chunk, t_from, t_to, knobs):
-            best = int(state[10][1])
-            if on_progress is not None:
-                on_progress(time.monotonic() - began, best)
-            progress.append((raw.wall_seconds + time.monotonic() - began, best))
-        took = time.monotonic() - chunk_began
-        # aim each chunk at ``chunk_seconds`` of work
-        chunk = max(1, min(chunk * 4, int(chunk * step / took) if took > 0 else chunk * 4))
+
+    def improved() -> None:
+        best = int(state[10][1])
+        if on_progress is not None:
+            on_progress(time.monotonic() - began, best)
+        progress.append((raw.wall_seconds + time.monotonic() - began, best))
+
+    if params.max_iterations is None:
+        _by_the_clock(inst, state, began, seconds, hot, cold, knobs, params.chunk_seconds, stop, improved)
+    else:
+        _by_iterations(inst, state, params.max_iterations, hot, cold, knobs, stop, improved)
     best_cost = int(state[10][1])
     if best_cost >= raw.objective:
         return raw
@@ -129,6 +132,57 @@ def improve(
         _raw_routes(model, tasks, inst, state),
         raw.warm_started,
     )
+
+
+def _by_the_clock(
+    inst: tuple[Any, ...],
+    state: tuple[Any, ...],
+    began: float,
+    seconds: float,
+    hot: float,
+    cold: float,
+    knobs: Any,
+    chunk_seconds: float,
+    stop: Stop | None,
+    improved: Callable[[], None],
+) -> None:
+    """Iterate until ``seconds`` after ``began`` (a ``time.monotonic()`` instant), the temperature
+    falling with the time spent."""
+    chunk = 50
+    while True:
+        elapsed = time.monotonic() - began
+        if elapsed >= seconds or (stop is not None and stop()):
+            break
+        step = min(chunk_seconds, seconds - elapsed)
+        t_from = hot * (cold / hot) ** (elapsed / seconds)
+        t_to = hot * (cold / hot) ** min(1.0, (elapsed + step) / seconds)
+        chunk_began = time.monotonic()
+        if _sisr_kernel.iterate(inst, state, chunk, t_from, t_to, knobs):
+            improved()
+        took = time.monotonic() - chunk_began
+        # aim each chunk at ``chunk_seconds`` of work
+        chunk = max(1, min(chunk * 4, int(chunk * step / took) if took > 0 else chunk * 4))
+
+
+def _by_iterations(
+    inst: tuple[Any, ...],
+    state: tuple[Any, ...],
+    iterations: int,
+    hot: float,
+    cold: float,
+    knobs: Any,
+    stop: Stop | None,
+    improved: Callable[[], None],
+) -> None:
+    """``iterations`` iterations in fixed chunks, the temperature falling with the iterations done."""
+    done = 0
+    while done < iterations and not (stop is not None and stop()):
+        chunk = min(ITERATION_CHUNK, iterations - done)
+        t_from = hot * (cold / hot) ** (done / iterations)
+        t_to = hot * (cold / hot) ** ((done + chunk) / iterations)
+        if _sisr_kernel.iterate(inst, state, chunk, t_from, t_to, knobs):
+            improved()
+        done += chunk
 
 
 def _routes_of(model: _routing.Model, tasks: list[Task], raw: _routing.RawSolution) -> list[list[int]]:

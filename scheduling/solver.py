@@ -17,6 +17,7 @@ from scheduling.feasibility import Feasibility, check
 from scheduling.plan import CostBreakdown, Kpis, Plan, Reason, Route, SolverStats, Unassigned, Visit
 from scheduling.problem import Problem, Task
 from scheduling.travel import TravelMatrices
+from scheduling.work_limit import WorkLimit
 
 Stop = Callable[[], bool]
 Progress = Callable[[float, int], None]
@@ -71,6 +72,9 @@ class SolveParams:
     # result, with a seed of its own). 0: OR-Tools alone.
     ruin_recreate_share: float = 0.8
     ruin_recreate_params: ruin_recreate.RuinRecreateParams = field(default_factory=ruin_recreate.RuinRecreateParams)
+    # Bound every stage by work instead (``work_limit.py``): the time limit then does not apply, and the
+    # same problem gets the same plan on any machine. None (production): the time limit.
+    work_limit: WorkLimit | None = None
 
 
 def solve(
@@ -104,6 +108,8 @@ def solve(
         # a large problem's local search is slow to pay off: the rest of the time goes to the parts
         # or to ruin and recreate
         stop_at_first_solution=large and (by_parts or improver is not None),
+        solution_limit=params.work_limit.solutions if params.work_limit is not None else None,
+        branch_limit=params.work_limit.branches if params.work_limit is not None else None,
     )
     workers = parallel.usable(params.workers)
     # the portfolio only where one penalty fits all (mixed priorities keep their P1-first start) and
@@ -141,6 +147,7 @@ def solve(
             stop=stop,
             on_progress=on_progress,
             workers=parallel.usable(params.workers),
+            work_limit=params.work_limit,
         )
     stats = SolverStats(
         status=raw.status, objective=raw.objective, wall_seconds=raw.wall_seconds, progress=tuple(raw.progress)
@@ -208,8 +215,11 @@ def _improver(problem: Problem, model: _routing.Model, params: SolveParams) -> _
     if params.ruin_recreate_share <= 0 or not ruin_recreate.applies(problem, model):
         return None
     ruin_recreate.warm_up()  # compiled (or loaded) before the clock starts
+    knobs = params.ruin_recreate_params
+    if params.work_limit is not None:
+        knobs = replace(knobs, max_iterations=params.work_limit.ruin_recreate_iterations)
     # OR-Tools keeps some time of its own: ruin and recreate needs a plan to start from
-    return _Improver(min(0.95, params.ruin_recreate_share), params.seed, params.ruin_recreate_params)
+    return _Improver(min(0.95, params.ruin_recreate_share), params.seed, knobs)
 
 
 def _portfolio(
@@ -246,7 +256,7 @@ def _portfolio(
         if raw is not None and (best is None or _cheaper(raw, best)):
             best = raw
     if best is None:  # every search process failed to answer
-        return _routing.RawSolution("fail", 0, time.monotonic() - began, [], None)
+        return _routing.RawSolution("fail", _routing.left_out_cost(model), time.monotonic() - began, [], None)
     best.progress = report.points
     best.wall_seconds = time.monotonic() - began
     return best

@@ -23,8 +23,10 @@ from core.db import create_engine, create_session_factory, session_scope
 from core.settings import AuthSettings, DatabaseSettings, ServerSettings, Settings
 from masterdata.services.users import UserCreate, create_user
 from returns.reactions import register_handlers as register_domain_handlers
-from tests import database
+from tests import database, hypothesis_profiles
 from tests.smtp_inbox import smtp  # noqa: F401  (fixture: a real SMTP server for mail tests)
+
+hypothesis_profiles.load()  # before any test module defines its properties
 
 _GIVEN_POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 POSTGRES_URL = (

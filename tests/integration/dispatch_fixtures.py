@@ -1,22 +1,42 @@
 """Builders for dispatch scenarios: engineers with weekly hours, sites with coordinates, work orders
-with one task each, as plain ORM rows in the caller's session."""
+with one task each, as plain ORM rows in the caller's session; and ``solves_bound_by_work``."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from masterdata.models import Absence, Customer, Engineer, EngineerSkill, Site, WorkingHours
+from scheduling import Problem, SolveParams, WorkLimit
+from service_mgmt.dispatch.solver_pool import SolveHandle, SolverPool
 from service_mgmt.models import Task, TaskAssignment, WorkOrder
 
 EVERY_DAY = tuple(range(7))
 BERLIN = (52.52, 13.40)
 _numbers = itertools.count(1)
+
+
+@pytest.fixture
+def solves_bound_by_work(monkeypatch: pytest.MonkeyPatch) -> WorkLimit:
+    """Every solve handed to a solver pool stops after a fixed amount of work (``scheduling.WorkLimit``)
+    instead of at the run's time limit: a loaded machine cut a run's second before OR-Tools' first
+    solution, and the run "succeeded" with nothing planned. The parameters travel to the pool's
+    process with the problem, so the bound holds there."""
+    work = WorkLimit()
+    submit = SolverPool.submit
+
+    def bound(pool: SolverPool, problem: Problem, params: SolveParams) -> SolveHandle:
+        return submit(pool, problem, dataclasses.replace(params, work_limit=work))
+
+    monkeypatch.setattr(SolverPool, "submit", bound)
+    return work
 
 
 def next_day(days: int = 1) -> dt.date:

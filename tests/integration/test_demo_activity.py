@@ -20,28 +20,34 @@ from service_mgmt.demo_data import DemoSize, load_demo_data
 from service_mgmt.models import PmPlan, ServiceRequest, WorkOrder
 from service_mgmt.services.technician_jobs import list_my_tasks
 from tests.integration.rma_fixtures import LINKS
+from tests.sql_statements import statements_sent
 
 SEED = 11
 TODAY = dt.date(2026, 11, 23)  # a Monday
 AT = dt.datetime(2026, 11, 23, 6, 0, tzinfo=dt.UTC)
 
 
-async def _load_everything(sessions: async_sessionmaker[AsyncSession]) -> None:
-    """What `service-mgmt demo-data` does, at a small size."""
+async def _load_everything(sessions: async_sessionmaker[AsyncSession]) -> int:
+    """What `service-mgmt demo-data` does, at a small size; answers the statements the activity sent."""
     async with session_scope(sessions) as session:
         await load_demo_data(session, DemoSize(customers=12, equipment=80, engineers=4, seed=SEED))
         await load_demo_contracts(session, seed=SEED)
         await load_demo_stock(session, seed=SEED, now=AT)
-        summary = await load_demo_activity(session, seed=SEED, today=TODAY, links=LINKS)
+        with statements_sent(sessions) as sent:
+            summary = await load_demo_activity(session, seed=SEED, today=TODAY, links=LINKS)
     assert summary.requests == 30
     assert summary.rmas == 3
     assert summary.pm_plans == 2
+    return len(sent)
 
 
 async def test_demo_activity_gives_the_technician_a_day_and_the_desk_calls(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    await _load_everything(sessions)
+    sent = await _load_everything(sessions)
+    # its work, not its seconds: 1,189 statements on SQLite and PostgreSQL alike when this was written;
+    # a query per row of the demo data would show far above
+    assert sent < 1500
 
     async with sessions() as session:
         user = await session.scalar(select(User).where(User.username == "technician"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -11,7 +12,9 @@ from api.dispatch_command import run_dispatch
 from core.db import session_scope
 from core.settings import Settings
 from service_mgmt.models import DispatchRun, Task
-from tests.integration.dispatch_fixtures import engineer, job, next_day, site
+from tests.integration.dispatch_fixtures import engineer, job, next_day, site, solves_bound_by_work  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("solves_bound_by_work")  # the second of --time-limit binds nothing
 
 
 async def test_a_command_line_run_is_stored_and_published(
@@ -47,8 +50,6 @@ def test_bad_options_are_refused_before_anything_runs() -> None:
 
 
 async def test_an_unknown_policy_stores_no_run(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> None:
-    import pytest
-
     from core.errors import Invalid
 
     with pytest.raises(Invalid) as refused:

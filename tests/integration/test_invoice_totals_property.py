@@ -44,7 +44,7 @@ async def assert_totals_are_the_sum_of_lines(session: AsyncSession, invoice: Inv
     assert (invoice.net_amount, invoice.tax_amount, invoice.gross_amount) == (net, tax, net + tax)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(lines=lines, credits=credits, exempt=st.booleans())
 async def test_stored_totals_equal_the_sum_of_lines_after_manual_lines_and_credit_notes(
     session: AsyncSession,

@@ -132,13 +132,13 @@ INSTANTS = st.datetimes(
 DURATIONS = st.integers(min_value=0, max_value=200 * 60).map(lambda minutes: dt.timedelta(minutes=minutes))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(calendar=CALENDARS, start=INSTANTS, duration=DURATIONS)
 def test_elapsed_undoes_add(calendar: CoverageCalendar, start: dt.datetime, duration: dt.timedelta) -> None:
     assert calendar.elapsed(start, calendar.add(start, duration)) == duration
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(calendar=CALENDARS, start=INSTANTS, first=DURATIONS, second=DURATIONS)
 def test_adding_in_two_steps_equals_adding_once(
     calendar: CoverageCalendar, start: dt.datetime, first: dt.timedelta, second: dt.timedelta
@@ -146,7 +146,7 @@ def test_adding_in_two_steps_equals_adding_once(
     assert calendar.add(calendar.add(start, first), second) == calendar.add(start, first + second)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(calendar=CALENDARS, start=INSTANTS, duration=DURATIONS.filter(bool))
 def test_a_due_time_is_inside_coverage_or_at_the_end_of_a_window(
     calendar: CoverageCalendar, start: dt.datetime, duration: dt.timedelta
@@ -158,7 +158,7 @@ def test_a_due_time_is_inside_coverage_or_at_the_end_of_a_window(
     assert calendar.is_open(just_before)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(start=INSTANTS, duration=DURATIONS)
 def test_24x7_is_plain_elapsed_time(start: dt.datetime, duration: dt.timedelta) -> None:
     assert ALWAYS_BERLIN.add(start, duration) == start + duration

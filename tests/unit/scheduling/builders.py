@@ -19,9 +19,15 @@ from scheduling.problem import (
 )
 from scheduling.solver import SolveParams, solve
 from scheduling.travel import EuclideanTravel
+from scheduling.work_limit import WorkLimit
 
 H = 3600
 DAY_SHIFT = (8 * H, 17 * H)
+
+# Solves in tests stop after a fixed amount of work, never at a time limit: the same plan on an idle
+# laptop and on a loaded CI runner (a time limit cut OR-Tools before its first solution there)
+WORK = WorkLimit()
+QUICK = WorkLimit(solutions=5, ruin_recreate_iterations=1000)
 
 
 def at(x: float, y: float = 0) -> Location:
@@ -98,9 +104,9 @@ def problem(engineers: list[Engineer], tasks: list[Task], *, policy: Policy | No
     )
 
 
-def solved(p: Problem, seconds: float = 0.5) -> Plan:
+def solved(p: Problem, work: WorkLimit = WORK) -> Plan:
     """Solve and insist the independent checker finds nothing wrong."""
-    plan = solve(p, SolveParams(time_limit_seconds=seconds))
+    plan = solve(p, SolveParams(work_limit=work))
     violations = check_plan(p, plan)
     assert violations == [], violations
     return plan

@@ -7,6 +7,7 @@ from pathlib import Path
 from bench._instances import detect_format, read, route_distance, route_feasible, to_problem
 from scheduling.checker import check_plan
 from scheduling.solver import SolveParams, solve
+from scheduling.work_limit import WorkLimit
 
 SOLOMON = """TINY
 
@@ -73,7 +74,7 @@ def test_the_project_solves_the_converted_problem(tmp_path: Path) -> None:
     path.write_text(SOLOMON)
     instance = read(path)
     problem = to_problem(instance)
-    plan = solve(problem, SolveParams(time_limit_seconds=1))
+    plan = solve(problem, SolveParams(work_limit=WorkLimit()))
     assert check_plan(problem, plan) == [] and plan.unassigned == ()
     routes = [[int(v.task_id) for v in r.visits] for r in plan.routes]
     assert all(route_feasible(instance, r) for r in routes)

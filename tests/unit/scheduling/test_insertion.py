@@ -13,7 +13,7 @@ from scheduling.insertion import InsertionIndex
 from scheduling.plan import Plan, Route, Visit
 from scheduling.problem import LunchBreak, Priority, TimeWindow
 
-from .builders import H, engineer, problem, solved, task
+from .builders import QUICK, H, engineer, problem, solved, task
 
 EIGHT = 8 * H
 
@@ -145,11 +145,11 @@ def instances(draw):
     return problem(engineers, tasks), a_task(99)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_insertion_agrees_with_brute_force(case):
     p, new = case
-    plan = solved(p, seconds=0.1)
+    plan = solved(p, QUICK)
     found = {(i.engineer_id, i.position): i.cost for i in InsertionIndex(p, plan).best(new, limit=10_000)}
     tasks = {t.id: t for t in p.tasks}
     expected = {}

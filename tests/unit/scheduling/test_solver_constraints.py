@@ -113,7 +113,7 @@ def test_crew_larger_than_the_qualified_engineers_is_rejected():
 def test_lunch_break_is_taken_inside_its_window_between_visits():
     lunch = LunchBreak(duration=H, earliest=11 * H, latest=13 * H)
     tasks = [task(f"t{i}", 100 * i, duration=6300) for i in range(1, 5)]  # 7 h work + 1 h lunch in a 9 h shift
-    plan = solved(problem([engineer("a", lunch=lunch)], tasks), seconds=1)
+    plan = solved(problem([engineer("a", lunch=lunch)], tasks))
     route = plan.routes[0]
     assert route.lunch_start is not None
     assert 11 * H <= route.lunch_start <= 12 * H
@@ -183,7 +183,7 @@ def test_every_unassigned_task_has_a_reason():
 
 def test_balanced_policy_spreads_work_over_engineers():
     tasks = [task(f"t{i}", 100 + i, duration=2 * H) for i in range(4)]
-    plan = solved(problem([engineer("a"), engineer("b")], tasks, policy=balanced()), seconds=1)
+    plan = solved(problem([engineer("a"), engineer("b")], tasks, policy=balanced()))
     assert {len(r.visits) for r in plan.routes} == {2}
 
 
