@@ -10,9 +10,9 @@ SYSDEPS_STAMP := $(VENV)/.system-deps
 NODE_STAMP := node_modules/.installed
 # The packages mypy checks (strict): a new top-level package goes here. `tests` is not listed: it does
 # not pass yet.
-TYPED_PACKAGES := core masterdata service_mgmt contracts returns scheduling api migrations
+TYPED_PACKAGES := core masterdata service_mgmt contracts returns scheduling api web migrations
 
-.PHONY: run test install system-deps browser-assets solver-cache migrate demo-data lint typecheck bench clean
+.PHONY: run test install system-deps browser-assets web-assets messages solver-cache migrate demo-data lint typecheck bench clean
 
 $(SYSDEPS_STAMP):
 	PYTHON=$(PYTHON) scripts/install-system-deps.sh
@@ -32,7 +32,22 @@ $(NODE_STAMP): package.json package-lock.json | $(SYSDEPS_STAMP)
 
 browser-assets: $(NODE_STAMP)
 
-install: $(STAMP) $(NODE_STAMP)
+# The pages' JavaScript and CSS, bundled by esbuild (from the npm packages above and web/assets)
+# into web/static/dist with hashed names and a manifest; rebuilt when a source changes
+WEB_SOURCES := $(shell find web/assets -type f 2>/dev/null)
+WEB_MANIFEST := web/static/dist/manifest.json
+$(WEB_MANIFEST): $(NODE_STAMP) $(WEB_SOURCES)
+	node web/assets/build.mjs
+
+web-assets: $(WEB_MANIFEST)
+
+# After adding or changing a page's strings: extract them and merge into each catalogue, then
+# translate what is new (tests/unit/test_translations.py fails on an untranslated string)
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _ -o web/locale/messages.pot --add-location=file --sort-output --omit-header .
+	$(BIN)/pybabel update -i web/locale/messages.pot -d web/locale -l zh_CN --no-wrap --ignore-obsolete
+
+install: $(STAMP) $(NODE_STAMP) $(WEB_MANIFEST)
 
 # Numba compiles the dispatch solver's ruin-and-recreate kernel once (about 10 s) and caches it on disk;
 # done here so that no timed solve or test pays for it

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Litestar
+from litestar.config.app import AppConfig
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -37,8 +38,15 @@ from service_mgmt.dispatch.solver_pool import SolverPool
 log = logging.getLogger("service_mgmt")
 
 
-def create_app(settings: Settings | None = None, *, with_worker: bool = False) -> Litestar:
-    """The app; `with_worker` also runs the background jobs in its process (`api.in_process_worker`)."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    with_worker: bool = False,
+    extensions: Sequence[Callable[[AppConfig], AppConfig]] = (),
+) -> Litestar:
+    """The app; `with_worker` also runs the background jobs in its process (`api.in_process_worker`).
+    `extensions` add to the app's configuration before it is built (`web.mount.mount_pages` mounts the
+    pages), so the API never imports what sits above it."""
     settings = settings or load_settings()
     jwt_auth = build_jwt_auth(settings.auth)
     register_domain_handlers()  # every domain's reactions to the events of those below; idempotent
@@ -76,7 +84,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool = False) -
         guards=[csrf_guard],  # unsafe requests on the session cookie carry the CSRF token
         before_request=refuse_bad_input,  # NUL characters, JSON nested too deep: refused before any handler
         before_send=[add_security_headers(settings.server)],
-        on_app_init=[jwt_auth.on_app_init],
+        on_app_init=[jwt_auth.on_app_init, *extensions],
         openapi_config=_openapi(),
         request_max_body_size=settings.server.max_body_bytes,
         cors_config=CORSConfig(allow_origins=[]),
@@ -111,10 +119,3 @@ def _worker_lifespan(with_worker: bool) -> list[Any]:
     from api.in_process_worker import in_process_worker  # APScheduler is imported only when used
 
     return [in_process_worker]
-
-
-def app_factory() -> Any:
-    """For `uvicorn --factory api.app:app_factory` (and `service-mgmt serve`, which sets RUN_WORKER
-    to its decision): the jobs run in this process when `WorkerSettings.runs_in_server` says so."""
-    settings = load_settings()
-    return create_app(settings, with_worker=settings.worker.runs_in_server(settings.database, settings.server.workers))

@@ -74,7 +74,7 @@ def serve(
         else "background jobs: [yellow]not run here[/]; start `service-mgmt worker` beside this server"
     )
     uvicorn.run(
-        "api.app:app_factory",
+        "web.app:app_factory",
         factory=True,
         host=host,
         port=port,

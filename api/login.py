@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import Principal
 from core.auth_events import AuthOutcome, Client, record_event
-from core.auth_sessions import Transport, open_session
+from core.auth_sessions import RevokeReason, Transport, open_session, revoke_sessions
 from core.errors import DomainError
 from core.settings import AuthSettings
 from masterdata.services.users import Credentials, log_in
@@ -55,3 +56,22 @@ async def log_in_with_session(
         session_id=row.id,
     )
     return LoginAnswer(replace(principal, session_id=row.id))
+
+
+async def log_out(state: Any, principal: Principal, client: Client) -> None:
+    """End the session the principal came in on (its own transaction) and forget it in this process."""
+    if principal.session_id is None:
+        return
+    principals = state.principals
+    async with state.sessions() as session:
+        await revoke_sessions(
+            session,
+            principal.user_id,
+            RevokeReason.LOGOUT,
+            principals.clock.now(),
+            only=principal.session_id,
+            actor_id=principal.user_id,
+            client=client,
+        )
+        await session.commit()
+    principals.forget(principal.session_id)

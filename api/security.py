@@ -69,6 +69,20 @@ async def principal_from_token(token: Token, connection: ASGIConnection[Any, Any
     return await principals.principal(session_id, user_id)
 
 
+async def principal_from_cookie(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    """Who holds the session cookie, on a public route the middleware skips (the pages' `/`)."""
+    settings: AuthSettings = connection.app.state.settings.auth
+    encoded = connection.cookies.get(session_cookie_name(settings))
+    if not encoded:
+        return None
+    jwt_auth: JWTAuth[Principal, Token] = connection.app.state.jwt_auth
+    try:
+        token = Token.decode(encoded, secret=settings.secret_key, algorithm=jwt_auth.algorithm)
+    except NotAuthorizedException:
+        return None
+    return await principal_from_token(token, connection)
+
+
 def build_jwt_auth(settings: AuthSettings) -> JWTAuth[Principal, Token]:
     return JWTAuth[Principal, Token](
         retrieve_user_handler=principal_from_token,

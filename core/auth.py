@@ -37,6 +37,9 @@ class Principal:
     customer_id: UUID | None = None
     engineer_id: UUID | None = None
     session_id: UUID | None = None
+    # how the user is named and which language they chose (None: the browser's), for the pages
+    display_name: str | None = None
+    locale: str | None = None
 
     @property
     def is_customer(self) -> bool:

@@ -8,7 +8,7 @@ set -euo pipefail
 
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 if [[ "${1:-}" == "--browser" ]]; then
-  packages+=(chromium)
+  packages+=(chromium fonts-wqy-microhei)  # a CJK font: the pages also ship in Simplified Chinese
 fi
 
 if ! command -v npm >/dev/null 2>&1; then

@@ -12,7 +12,7 @@ from litestar.params import JSONBody, QueryParameter
 
 from api.csrf import csrf_token
 from api.deps import DbSession, Paging
-from api.login import log_in_with_session
+from api.login import log_in_with_session, log_out
 from api.paging import PageOut, page_out
 from api.schemas.auth import AuthEventOut, BrowserSessionOut, MeOut, TokenOut, auth_event_out
 from api.security import EVERYONE, allow, client_of, issue_token
@@ -20,7 +20,7 @@ from api.session_cookies import cleared_cookies, session_cookies
 from api.session_principals import SessionPrincipals
 from core.auth import Principal, Role
 from core.auth_events import AuthOutcome, EventFilter, list_events
-from core.auth_sessions import RevokeReason, Transport, revoke_sessions
+from core.auth_sessions import Transport
 from core.errors import Forbidden
 from core.settings import AuthSettings
 from masterdata.services.users import Credentials
@@ -85,21 +85,7 @@ def _refuse_cross_site_login(request: Request[Any, Any, Any]) -> None:
     **allow(EVERYONE),
 )
 async def logout(state: State, request: Request[Principal, Any, Any]) -> Response[None]:
-    principal = request.user
-    principals: SessionPrincipals = state.principals
-    if principal.session_id is not None:
-        async with state.sessions() as session:
-            await revoke_sessions(
-                session,
-                principal.user_id,
-                RevokeReason.LOGOUT,
-                principals.clock.now(),
-                only=principal.session_id,
-                actor_id=principal.user_id,
-                client=client_of(request),
-            )
-            await session.commit()
-        principals.forget(principal.session_id)
+    await log_out(state, request.user, client_of(request))
     return Response(None, status_code=204, cookies=cleared_cookies(state.settings.auth))
 
 

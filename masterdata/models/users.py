@@ -26,3 +26,5 @@ class User(VersionedEntity):
     email: Mapped[str | None] = mapped_column(String(254))
     customer_id: Mapped[UUID | None] = mapped_column(ForeignKey("customers.id", ondelete="RESTRICT"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # the language chosen for the pages, e.g. "zh_CN"; None follows the browser
+    locale: Mapped[str | None] = mapped_column(String(16))

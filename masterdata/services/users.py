@@ -200,6 +200,8 @@ async def principal_for(session: AsyncSession, user: User) -> Principal:
         role=Role(user.role),
         customer_id=user.customer_id,
         engineer_id=engineer_id,
+        display_name=user.display_name,
+        locale=user.locale,
     )
 
 
@@ -244,3 +246,13 @@ async def log_in(
         error = Unauthenticated(Code.INVALID_CREDENTIALS, "wrong username or password")
         return LoginOutcome(None, error, result, user.id if user is not None else None)
     return LoginOutcome(await principal_for(session, user), None, result, user.id)
+
+
+async def set_locale(session: AsyncSession, actor: Principal, locale: str | None) -> None:
+    """The language the user chose for the pages (None: follow the browser). Callers pass a locale
+    the pages offer; which ones those are is the web layer's knowledge."""
+    user = await session.get(User, actor.user_id)
+    if user is None:
+        raise NotFound("user", actor.user_id)
+    user.locale = locale
+    await session.flush()

@@ -1,7 +1,7 @@
 """Two real app processes on one database: a change made through one is honoured by the other
 within its session cache's lifetime (SESSION_CACHE_SECONDS, set to 1 s here).
 
-The servers are `uvicorn --factory api.app:app_factory` subprocesses configured from the
+The servers are `uvicorn --factory web.app:app_factory` subprocesses configured from the
 environment, as in production, on this test's database (the SQLite file, or PostgreSQL in the
 PostgreSQL run). The test polls a bounded number of times instead of sleeping for the TTL.
 """
@@ -62,7 +62,7 @@ def servers(database_url: str, settings: Settings, tmp_path: Path) -> Iterator[t
         for name in ("a", "b"):
             port = _free_port()
             log = tmp_path / f"server-{name}.log"
-            command = [sys.executable, "-m", "uvicorn", "--factory", "api.app:app_factory", "--host", "127.0.0.1"]
+            command = [sys.executable, "-m", "uvicorn", "--factory", "web.app:app_factory", "--host", "127.0.0.1"]
             with log.open("wb") as out:
                 process = subprocess.Popen(
                     [*command, "--port", str(port), "--log-level", "warning"],

@@ -18,7 +18,7 @@ import pytest
 import uvicorn
 from playwright.async_api import Browser, async_playwright, expect
 
-from api.app import create_app
+from web.app import create_app
 from core.settings import Settings
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

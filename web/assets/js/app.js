@@ -1,0 +1,27 @@
+// Every page: HTMX for forms and lists, the CSRF token on HTMX's unsafe requests, the phone menu.
+import htmx from "htmx.org";
+import { csrfToken } from "./csrf.js";
+
+window.htmx = htmx;
+
+document.body.addEventListener("htmx:configRequest", (event) => {
+  const token = csrfToken();
+  if (token) event.detail.headers["X-CSRF-Token"] = token;
+});
+
+// Below 768 px the navigation folds into a menu button; without JavaScript it stays open.
+const toggle = document.querySelector("[data-nav-toggle]");
+const nav = document.getElementById("site-nav");
+if (toggle && nav) {
+  toggle.hidden = false;
+  nav.classList.add("nav--collapsible");
+  toggle.addEventListener("click", () => {
+    const open = toggle.getAttribute("aria-expanded") === "true";
+    toggle.setAttribute("aria-expanded", String(!open));
+    nav.classList.toggle("nav--open", !open);
+  });
+}
+
+// The error summary takes focus so screen readers announce it and keyboard users start there.
+const summary = document.querySelector("[data-error-summary]");
+if (summary) summary.focus();

@@ -1,0 +1,20 @@
+"""The page handlers, on one router whose errors are pages, not problem+json."""
+
+from __future__ import annotations
+
+from litestar import Router
+
+from web.pages.account import choose_locale
+from web.pages.errors import PAGE_EXCEPTION_HANDLERS
+from web.pages.home import home, root
+from web.pages.planner.board import board
+from web.pages.sign_in import sign_in, sign_in_form, sign_out
+
+
+def page_router() -> Router:
+    return Router(
+        path="/",
+        route_handlers=[root, home, sign_in_form, sign_in, sign_out, choose_locale, board],
+        exception_handlers=PAGE_EXCEPTION_HANDLERS,
+        include_in_schema=False,
+    )

@@ -1,0 +1,1 @@
+"""The planner's pages: the dispatch board."""
