@@ -12,6 +12,7 @@ const outdir = path.resolve(here, "../static/dist");
 // name -> source; a new page's module is added here
 const entries = {
   app: "js/app.js",
+  board: "js/board/main.js",
   style: "css/app.css",
 };
 
@@ -25,6 +26,7 @@ const result = await build({
   minify: true,
   sourcemap: "linked",
   format: "esm",
+  supported: { "top-level-await": true },
   splitting: true,
   target: ["chrome110", "firefox115", "safari16"],
   entryNames: "[name]-[hash]",
