@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.response import Redirect
 
 from core.errors import DomainError, ErrorKind
@@ -52,6 +52,10 @@ def _domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response
     return error_page(request, status or 400)
 
 
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    return error_page(request, exc.status_code)
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("page %s failed", request.url.path, exc_info=exc)
     return error_page(request, 500)
@@ -62,6 +66,7 @@ PAGE_EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     PermissionDeniedException: _forbidden,
     NotFoundException: _not_found,
     DomainError: _domain_error,
+    HTTPException: _http_error,  # bad query values (400), a wrong method (405), a body too large (413)
     Exception: _unexpected,
 }
 
