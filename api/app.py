@@ -102,7 +102,7 @@ def _openapi() -> OpenAPIConfig:
         version="1.0.0",
         description=(
             "Field service and service contracts. Log in with POST /api/v1/auth/login and send the token as "
-            "'Authorization: Bearer <token>'. Errors are RFC 9457 problem+json with a machine-readable `code` "
+            "`Authorization: Bearer <token>`. Errors are RFC 9457 problem+json with a machine-readable `code` "
             "and the offending `field`."
         ),
         path="/schema",

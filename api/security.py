@@ -91,7 +91,7 @@ def build_jwt_auth(settings: AuthSettings) -> JWTAuth[Principal, Token]:
         exclude=PUBLIC_PATHS,
         authentication_middleware_class=SessionAuthMiddleware,
         description=(
-            "JWT from POST /api/v1/auth/login, sent as 'Authorization: Bearer <token>' "
+            "JWT from POST /api/v1/auth/login, sent as `Authorization: Bearer <token>` "
             '(browsers: the session cookie from a login with "cookie": true, plus X-CSRF-Token on unsafe requests).'
         ),
     )
