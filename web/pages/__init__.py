@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Router
+from litestar.datastructures import CacheControlHeader
 
 from web.pages.account import choose_locale
 from web.pages.errors import PAGE_EXCEPTION_HANDLERS
@@ -17,4 +18,6 @@ def page_router() -> Router:
         route_handlers=[root, home, sign_in_form, sign_in, sign_out, choose_locale, board],
         exception_handlers=PAGE_EXCEPTION_HANDLERS,
         include_in_schema=False,
+        # redirects included: nothing a page answers is kept by a browser or a proxy
+        cache_control=CacheControlHeader(no_store=True),
     )

@@ -1,6 +1,7 @@
 // Every page: HTMX for forms and lists, the CSRF token on HTMX's unsafe requests, the phone menu.
 import htmx from "htmx.org";
 import { csrfToken } from "./csrf.js";
+import { enhanceForms } from "./forms.js";
 
 window.htmx = htmx;
 
@@ -22,6 +23,4 @@ if (toggle && nav) {
   });
 }
 
-// The error summary takes focus so screen readers announce it and keyboard users start there.
-const summary = document.querySelector("[data-error-summary]");
-if (summary) summary.focus();
+enhanceForms();
