@@ -37,7 +37,7 @@ def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
 
 
 @pass_context
-def _datetime(context: Context, value: dt.datetime | None, zone: str | None = None, style: str = "medium") -> str:
+def _datetime(context: Context, value: dt.datetime | None, zone: str | None = None, style: str = "minutes") -> str:
     if value is None:
         return ""
     return fmt.local_datetime(value, zone or context.get("zone") or UTC, context["locale"], style)

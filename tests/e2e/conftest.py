@@ -18,8 +18,8 @@ import pytest
 import uvicorn
 from playwright.async_api import Browser, async_playwright, expect
 
-from web.app import create_app
 from core.settings import Settings
+from web.app import create_app
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 

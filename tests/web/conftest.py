@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pytest
 from litestar import Litestar
@@ -17,31 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.auth import SYSTEM, Role
 from core.db import session_scope
-from core.settings import DatabaseSettings, Settings
 from masterdata.services.customers import CustomerCreate, create_customer
 from masterdata.services.users import UserCreate, create_user
-from web.app import create_app
 
 Client = AsyncTestClient[Litestar]
 HTML = {"accept": "text/html,application/xhtml+xml"}
 PASSWORD = "secret-pw-123"
 
-_WEB_APPS: dict[Settings, Litestar] = {}
-
-
-def web_app(settings: Settings) -> Litestar:
-    """One product app per settings apart from the database (as `tests.conftest.app` does for the API)."""
-    key = replace(settings, database=DatabaseSettings())
-    app = _WEB_APPS.get(key)
-    if app is None:
-        app = _WEB_APPS[key] = create_app(settings)
-    app.state.settings = settings
-    return app
-
 
 @pytest.fixture
-def app(settings: Settings) -> Litestar:
-    return web_app(settings)
+def app(web_app: Litestar) -> Litestar:
+    return web_app
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ A page's error is first turned into the API's problem (`api.problems`, the one p
 errors become HTTP), so a page and the API agree on the status and the `code`; the page then
 shows it in the viewer's language: no session (401) -> the sign-in page, coming back afterwards;
 403, 404, 409, 422, 429, 500 -> a page saying what happened, with the problem's code for support.
-A wrong address anywhere gets the 404 page when the browser asks for HTML, problem+json otherwise.
+Only browsers get pages (they ask for HTML, or htmx asks); a script calling a page's address,
+and anything under /api/, gets the problem+json itself. A wrong address anywhere likewise.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ SHOWN = frozenset({403, 404, 409, 422, 429, 500})
 
 
 def wants_html(request: Request[Any, Any, Any]) -> bool:
-    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+    """A browser (or htmx in one) rather than a script: scripts get the API's problem+json."""
+    if request.url.path.startswith("/api/"):
+        return False
+    return "text/html" in request.headers.get("accept", "") or request.headers.get("hx-request") == "true"
 
 
 def problem_for(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -57,6 +61,8 @@ def to_sign_in(request: Request[Any, Any, Any], _exc: Exception | None = None) -
 
 def page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     problem = problem_for(request, exc)
+    if not wants_html(request):
+        return problem
     if problem.status_code == 401:
         return to_sign_in(request, exc)
     body = problem.content if isinstance(problem.content, dict) else {}

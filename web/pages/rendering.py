@@ -59,8 +59,11 @@ def page(
     js: tuple[str, ...] = (),
     locale: str | None = None,
     headers: dict[str, str] | None = None,
+    here: str | None = None,
     **context: Any,
 ) -> Template:
+    """`here`: the address the page stands for when it is not the request's (a refused link's
+    page stands for the lookup form, so every refused link answers the very same page)."""
     chosen = chosen_locale(request)
     locale = locale or request_locale(request)
     principal = principal_of(request)
@@ -71,13 +74,13 @@ def page(
         "zone": context.pop("zone", None) or "UTC",
         "user": principal,
         "nav": nav_for(principal.role) if principal else [],
-        "current_path": request.url.path,
+        "current_path": here or request.url.path,
         "csrf_token": (
             csrf_token(settings.auth.secret_key, principal.session_id)
             if principal is not None and principal.session_id is not None
             else ""
         ),
-        "lang_urls": {code: _with_lang(request, code) for code in LOCALES},
+        "lang_urls": {code: _with_lang(request, code, here) for code in LOCALES},
         "js_modules": js,
         # inside <script type="application/json">: "<" escaped so no "</script>" can end it early
         "js_messages": json.dumps(js_messages(locale), ensure_ascii=False).replace("<", "\\u003c") if js else "",
@@ -91,8 +94,10 @@ def page(
     )
 
 
-def _with_lang(request: Request[Any, Any, Any], code: str) -> str:
+def _with_lang(request: Request[Any, Any, Any], code: str, here: str | None) -> str:
     """This page in another language: the same address, its other query values kept."""
+    if here is not None:
+        return here + "?" + urlencode([("lang", code)])
     query = [(key, value) for key, value in request.query_params.multi_items() if key != "lang"]
     return request.url.path + "?" + urlencode([*query, ("lang", code)])
 
