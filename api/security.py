@@ -32,7 +32,7 @@ from core.auth_sessions import Transport
 from core.errors import Forbidden
 from core.settings import AuthSettings
 
-PUBLIC_PATHS = ["^/$", "^/health", "^/ready", "^/schema", "^/api/v1/auth/login", "^/static", "^/favicon"]
+PUBLIC_PATHS = ["^/$", "^/health", "^/ready", "^/schema", "^/api/v1/auth/login", "^/favicon"]
 
 
 @dataclass(frozen=True, slots=True)

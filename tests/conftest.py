@@ -118,6 +118,23 @@ def app(settings: Settings) -> Litestar:
     return app
 
 
+_WEB_APPS: dict[Settings, Litestar] = {}
+
+
+@pytest.fixture
+def web_app(settings: Settings) -> Litestar:
+    """The whole product: the API with its pages (`web.app`), cached as `app` is. A test module
+    about pages overrides `app` with it, so `client` and `login_as` talk to the product."""
+    from web.app import create_app as create_product_app  # only tests about pages need web/
+
+    key = replace(settings, database=DatabaseSettings())
+    app = _WEB_APPS.get(key)
+    if app is None:
+        app = _WEB_APPS[key] = create_product_app(settings)
+    app.state.settings = settings
+    return app
+
+
 @pytest.fixture
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app=app) as c:

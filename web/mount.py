@@ -37,6 +37,10 @@ def mount_pages(config: AppConfig) -> AppConfig:
     config.template_config = template_config()
     config.plugins.append(HTMXPlugin())
     # a person who types a wrong address gets a page; an API client still gets problem+json
+    # (a new dict: the API's own mapping, `api.problems.EXCEPTION_HANDLERS`, stays as it is)
     api_not_found = config.exception_handlers.get(NotFoundException)
-    config.exception_handlers[NotFoundException] = html_or_problem_not_found(api_not_found)
+    config.exception_handlers = {
+        **config.exception_handlers,
+        NotFoundException: html_or_problem_not_found(api_not_found),
+    }
     return config

@@ -18,6 +18,7 @@ from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from web.assets import asset_url
+from web.forms import input_id
 from web.i18n import formats as fmt
 from web.i18n import translations
 
@@ -36,7 +37,7 @@ def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
 
 
 @pass_context
-def _datetime(context: Context, value: dt.datetime | None, zone: str | None = None, style: str = "medium") -> str:
+def _datetime(context: Context, value: dt.datetime | None, zone: str | None = None, style: str = "minutes") -> str:
     if value is None:
         return ""
     return fmt.local_datetime(value, zone or context.get("zone") or UTC, context["locale"], style)
@@ -78,10 +79,9 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.filters.update(
-        datetime=_datetime, time=_time, date=_date, number=_number, money=_money, zone_name=_zone_name
-    )
+    env.filters.update(datetime=_datetime, time=_time, date=_date, number=_number, money=_money, zone_name=_zone_name)
     env.globals["asset"] = asset_url
+    env.globals["field_id"] = input_id
     return env
 
 

@@ -33,7 +33,6 @@ from api.routes.sites import SiteController
 from api.routes.stock import StockController, StockLocationController
 from api.routes.system import health, landing, ready
 from api.routes.technician import TechnicianController, list_confirmations
-from api.routes.tracking_pages import static_files, track_form, track_lookup, track_quote_decision, track_view
 from api.routes.user_sessions import UserSessionController
 from api.routes.users import UserController
 from api.routes.warranties import (
@@ -88,12 +87,6 @@ ROUTE_HANDLERS: list[Any] = [
     DispatchController,
     # RMAs (staff and customer portal)
     RmaController,
-    # public repair tracking pages and their stylesheet
-    track_form,
-    track_lookup,
-    track_view,
-    track_quote_decision,
-    static_files(),
     # inventory (locations, levels, serials, moves, reservations, availability)
     StockLocationController,
     StockController,

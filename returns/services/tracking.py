@@ -49,6 +49,8 @@ STATUS_WORDS: dict[RmaStatus, str] = {
     RmaStatus.CANCELLED: "Cancelled",
 }
 
+_STATUSES = frozenset(status.value for status in RmaStatus)
+
 # Login-throttle rows are shared with logins; tracking keys are prefixed so neither counts the other.
 _NUMBER_KEY = "rma-tracking:"
 _ADDRESS_KEY = "track:"
@@ -63,6 +65,8 @@ class TrackingStep:
     at: dt.datetime
     title: str
     message: str | None
+    status: RmaStatus | None = None  # the status the step reached (pages word it in their language)
+    kind: str = "status_changed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +102,7 @@ class TrackingView:
     carrier_tracking: str | None
     steps: list[TrackingStep]
     quote: QuoteView | None
+    time_zone: str | None = None  # the zone of the unit's site, where the customer is; None: not known
 
 
 def normalize_number(number: str) -> str:
@@ -202,11 +207,14 @@ def _quote_view(rma: Rma, order: RepairOrder | None) -> QuoteView | None:
 
 
 def _step(event: RmaEvent) -> TrackingStep:
-    if event.to_status:
-        title = STATUS_WORDS.get(RmaStatus(event.to_status), event.to_status)
+    status = RmaStatus(event.to_status) if event.to_status in _STATUSES else None
+    if status is not None:
+        title = STATUS_WORDS[status]
+    elif event.to_status:
+        title = event.to_status
     else:
         title = event.kind.replace("_", " ").capitalize()
-    return TrackingStep(at=event.at, title=title, message=event.message)
+    return TrackingStep(at=event.at, title=title, message=event.message, status=status, kind=event.kind)
 
 
 async def tracking_view(session: AsyncSession, rma_id: UUID) -> TrackingView | None:
@@ -223,6 +231,9 @@ async def tracking_view(session: AsyncSession, rma_id: UUID) -> TrackingView | N
         )
     ).all()
     order = await session.scalar(select(RepairOrder).where(RepairOrder.rma_id == rma.id))
+    time_zone = await session.scalar(
+        select(Site.time_zone).join(Equipment, Equipment.site_id == Site.id).where(Equipment.id == rma.equipment_id)
+    )
     status = RmaStatus(rma.status)
     return TrackingView(
         rma_id=rma.id,
@@ -238,6 +249,7 @@ async def tracking_view(session: AsyncSession, rma_id: UUID) -> TrackingView | N
         carrier_tracking=rma.carrier_tracking,
         steps=[_step(e) for e in events],
         quote=_quote_view(rma, order),
+        time_zone=time_zone,
     )
 
 

@@ -29,14 +29,11 @@ PUBLIC_OPERATIONS = frozenset(
         ("GET", "/health"),
         ("GET", "/ready"),
         ("POST", "/api/v1/auth/login"),
-        ("GET", "/track"),
-        ("POST", "/track"),
-        ("GET", "/track/{token:str}"),
-        ("POST", "/track/{token:str}/quote"),
     }
 )
-# Framework-served documents and files, public by `api.security.PUBLIC_PATHS`.
-PUBLIC_PREFIXES = ("/schema", "/static/")
+# Framework-served documents and files, public by `api.security.PUBLIC_PATHS`. (The pages' public
+# routes, the sign-in and repair tracking pages, are the web application's: tests/web/test_pages_access.py.)
+PUBLIC_PREFIXES = ("/schema",)
 
 JsonSchema = Mapping[str, Any]
 

@@ -20,15 +20,21 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 from sqlalchemy.exc import DataError
 
-from api.app import create_app
 from api.deps import DbSession
 from api.input_guard import MAX_JSON_DEPTH
 from core.settings import AuthSettings, Settings
 from tests.conftest import UserFactory, problem_of
+from web.app import create_app  # the product: the API and its pages (the tracking form)
 
 Client = AsyncTestClient[Litestar]
 LOGIN = "/api/v1/auth/login"
 JSON = {"Content-Type": "application/json"}
+
+
+@pytest.fixture
+def app(web_app: Litestar) -> Litestar:
+    """The whole product, so the public tracking form and the pages' routes are walked too."""
+    return web_app
 
 
 def assert_nul_refused(response: Any, field: str | None, source: str) -> None:

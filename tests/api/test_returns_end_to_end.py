@@ -12,6 +12,8 @@ import io
 import re
 from typing import Any
 
+import pytest
+from litestar import Litestar
 from pypdf import PdfReader
 
 from core.db import session_scope
@@ -21,6 +23,14 @@ from tests.integration.repair_fixtures import Depot, depot_with_stock
 from tests.integration.rma_fixtures import RmaParty, rma_customer
 
 URL = "/api/v1/rmas"
+
+
+@pytest.fixture
+def app(web_app: Litestar) -> Litestar:
+    """The whole product: the tracking page is one of its pages (web/), beside the API."""
+    return web_app
+
+
 INTERNAL_NOTES = ("VIP account, keep it quick", "outer box dented", "fuser roller scored")
 
 

@@ -16,14 +16,25 @@ from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.app import create_app
 from api.security_headers import CONTENT_SECURITY_POLICY
 from core.settings import Settings, load_settings
 from returns.services.tracking_links import make_token
 from tests.conftest import UserFactory
 from tests.integration.tracking_fixtures import tracked_rma
+from web.app import create_app  # the product: the API and its pages
+from web.assets import asset_url
 
 Client = AsyncTestClient[Litestar]
+
+
+@pytest.fixture
+def app(web_app: Litestar) -> Litestar:
+    return web_app
+
+
+def an_asset() -> str:
+    """The URL of a bundled file (web/static/dist, built by `make web-assets`)."""
+    return asset_url("style.css")
 
 
 def assert_security_headers(response: Any) -> None:
@@ -53,14 +64,16 @@ def test_the_policy_allows_no_inline_script_or_style_and_no_framing() -> None:
         ("GET", "/no/such/path", 404),  # no route at all
         ("DELETE", "/health", 405),
         ("GET", "/track", 200),  # public HTML page
-        ("GET", "/static/tracking.css", 200),  # static file
-        ("GET", "/static/missing.css", 404),
+        ("GET", "asset", 200),  # a bundled static file
+        ("GET", "/assets/missing.css", 404),
+        ("GET", "/sign-in", 200),  # a page
         ("GET", "/schema/swagger", 200),  # the API reference and its assets
         ("GET", "/schema/assets/swagger-init.js", 200),
         ("POST", "/api/v1/auth/login", 400),  # malformed JSON
     ],
 )
 async def test_every_kind_of_response_carries_the_headers(client: Client, method: str, path: str, status: int) -> None:
+    path = an_asset() if path == "asset" else path
     response = await client.request(method, path, content=b"{" if method == "POST" else None)
 
     assert response.status_code == status, response.text
@@ -110,7 +123,7 @@ async def test_the_tracking_pages_have_no_inline_script_or_style(
         assert re.findall(r"<script\b", html) == [], path
         assert re.findall(r"<style\b|\sstyle=", html) == [], path
         assert re.findall(r"\son[a-z]+=", html) == [], path  # no inline event handlers either
-        assert re.findall(r'(?:href|src|action)="(?!/|data:)', html) == [], path  # only same-origin URLs
+        assert re.findall(r'(?:href|src|action)="(?!/|data:|#)', html) == [], path  # only same-origin URLs
 
 
 async def test_hsts_is_sent_only_when_configured(settings: Settings) -> None:

@@ -1,4 +1,7 @@
-"""Public repair tracking over HTTP: lookup, no enumeration, rate limit, signed links, quote decision."""
+"""Public repair tracking over HTTP: lookup, no enumeration, rate limit, signed links, quote decision.
+
+The pages are part of the product's web application (`web/pages/tracking.py`), so these tests
+run against the whole product (`web_app`), not the API alone."""
 
 from __future__ import annotations
 
@@ -20,6 +23,11 @@ from tests.integration.tracking_fixtures import INTERNAL_NOTE, VISIBLE_MESSAGE, 
 
 Client = AsyncTestClient[Litestar]
 HTML = {"accept": "text/html"}
+
+
+@pytest.fixture
+def app(web_app: Litestar) -> Litestar:
+    return web_app
 
 
 @pytest.fixture
@@ -57,7 +65,7 @@ async def test_number_and_email_open_the_tracking_page_with_only_customer_visibl
     assert page.headers["content-type"].startswith("text/html")
     assert "RMA-000001" in page.text and VISIBLE_MESSAGE in page.text
     assert "Being repaired" in page.text  # in_diagnosis in the customer's words
-    assert "Return authorized" in page.text and "20 Mar 2026" in page.text
+    assert "Return authorized" in page.text and "Mar 20, 2026" in page.text  # the expected ship date
     assert INTERNAL_NOTE not in page.text
     assert "Fuser smells burnt" not in page.text and "Bench test started" not in page.text
 
@@ -147,7 +155,7 @@ async def test_the_open_quote_is_shown_and_approving_it_starts_the_repair(
         rma = await tracked_rma(s, with_quote=True, credit_limit="10000")
     link, token = await quote_page(client, rma)
     page = await client.get(link)
-    assert "Fuser unit" in page.text and "EUR 240.00" in page.text and 'id="approve"' in page.text
+    assert "Fuser unit" in page.text and "€240.00" in page.text and 'id="approve"' in page.text
     decided = await client.post(
         f"{link}/quote", data={"decision": "approve", "csrf_token": token}, follow_redirects=False
     )
@@ -191,3 +199,33 @@ async def test_a_quote_decision_needs_a_valid_link_and_form(client: Client, quot
     assert no_csrf.status_code == 403
     odd = await client.post(f"{link}/quote", data={"decision": "maybe", "csrf_token": token})
     assert odd.status_code == 422
+
+
+async def test_times_are_in_the_zone_of_the_units_site_and_written_as_the_language_writes_them(
+    client: Client, rma: TrackedRma
+) -> None:
+    link = (await look_up(client, rma.number, rma.email)).headers["location"]
+
+    english = (await client.get(link)).text
+    # requested 09:00 UTC on 2 March; the unit's site is in Berlin (CET, UTC+1)
+    assert "Mar 2, 2026, 10:00\u202fAM" in english and "9:00" not in english.replace("T09:00:00", "")
+    assert "Central European" in english  # the zone is named
+    assert 'datetime="2026-03-02T09:00:00+00:00"' in english  # machine-readable stays exact
+
+    chinese = await client.get(link + "?lang=zh_CN")
+    assert chinese.status_code == 200
+    assert '<html lang="zh-CN">' in chinese.text
+    assert "退货 RMA-000001" in chinese.text and "正在维修" in chinese.text  # "Being repaired"
+    assert "2026年3月2日 10:00" in chinese.text
+    assert "locale=zh_CN" in chinese.headers["set-cookie"]
+    # the cookie keeps the choice for the next page
+    assert "正在维修" in (await client.get(link)).text
+
+
+async def test_an_empty_lookup_names_each_missing_field_beside_it(client: Client) -> None:
+    answer = await client.post("/track", data={"number": " ", "contact": "", "csrf_token": await csrf(client)})
+
+    assert answer.status_code == 422
+    assert 'aria-describedby="field-number-hint field-number-error"' in answer.text
+    assert 'id="field-contact-error"' in answer.text
+    assert 'href="#field-number"' in answer.text  # the summary links to the field

@@ -10,9 +10,9 @@ from tests.integration.tracking_fixtures import INTERNAL_NOTE, VISIBLE_MESSAGE, 
 
 async def look_up(page: Page, base: str, number: str, contact: str) -> None:
     await page.goto(f"{base}/track")
-    await page.fill("#number", number)
-    await page.fill("#contact", contact)
-    await page.click("button[type=submit]")
+    await page.get_by_label("RMA number").fill(number)
+    await page.get_by_label("E-mail or postal code").fill(contact)
+    await page.get_by_role("button", name="Track").click()
 
 
 async def test_customer_tracks_a_repair_and_approves_the_quote(
@@ -29,12 +29,12 @@ async def test_customer_tracks_a_repair_and_approves_the_quote(
     await expect(steps).to_contain_text(VISIBLE_MESSAGE)
     body = await page.content()
     assert INTERNAL_NOTE not in body and "Fuser smells burnt" not in body
-    await expect(page.locator("#quote-total")).to_have_text("EUR 240.00")
+    await expect(page.locator("#quote-total")).to_have_text("€240.00")
 
     signed_link = page.url
     assert "/track/" in signed_link
 
-    await page.click("#approve")
+    await page.get_by_role("button", name="Approve quote").click()
     await expect(page.locator("#quote-status")).to_contain_text("Quote approved")
     await expect(page.locator("#approve")).to_have_count(0)
 

@@ -25,14 +25,14 @@ async def test_tracking_pages_are_styled_and_submit_under_the_csp(
     response = await page.goto(f"{live_server}/track")
     assert response is not None
     assert "style-src 'self'" in (await response.all_headers())["content-security-policy"]
-    # the stylesheet applies (a blocked one would leave the masthead unstyled)
-    await expect(page.locator(".masthead")).to_have_css("background-color", "rgb(29, 59, 90)")
+    # the stylesheet applies (a blocked one would leave the top bar unstyled)
+    await expect(page.locator(".topbar")).to_have_css("background-color", "rgb(27, 31, 36)")
 
-    await page.fill("#number", rma.number)
-    await page.fill("#contact", rma.email)
-    await page.click("button[type=submit]")  # form-action 'self': the lookup posts and redirects
+    await page.get_by_label("RMA number").fill(rma.number)
+    await page.get_by_label("E-mail or postal code").fill(rma.email)
+    await page.get_by_role("button", name="Track").click()  # form-action 'self': the lookup posts and redirects
     await expect(page.locator("h1")).to_have_text(f"Return {rma.number}")
-    await page.click("#approve")
+    await page.get_by_role("button", name="Approve quote").click()
     await expect(page.locator("#quote-status")).to_contain_text("Quote approved")
 
     assert console_errors == []

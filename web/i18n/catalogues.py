@@ -52,6 +52,8 @@ def js_messages(locale: str) -> dict[str, str]:
     return {
         str(message.id): str(message.string)
         for message in catalogue(locale)
-        if message.id and message.string and not message.fuzzy
+        if message.id
+        and message.string
+        and not message.fuzzy
         and any(path.endswith(".js") for path, _line in message.locations)
     }

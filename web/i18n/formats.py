@@ -6,12 +6,21 @@ import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_time, get_timezone_name
+from babel.dates import format_date, format_datetime, format_time, get_datetime_format, get_timezone_name
 from babel.numbers import format_currency, format_decimal
 
 
-def local_datetime(value: dt.datetime, zone: str, locale: str, fmt: str = "medium") -> str:
-    return format_datetime(value, fmt, tzinfo=ZoneInfo(zone), locale=locale)
+def local_datetime(value: dt.datetime, zone: str, locale: str, fmt: str = "minutes") -> str:
+    """`fmt` "minutes" (the pages' default): the medium date and the time to the minute, joined as
+    the locale joins them ("Mar 2, 2026, 10:00 AM", "2026年3月2日 10:00"); people plan in minutes,
+    seconds are noise. Babel's own "short", "medium", "long", "full" otherwise."""
+    if fmt != "minutes":
+        return format_datetime(value, fmt, tzinfo=ZoneInfo(zone), locale=locale)
+    local = value.astimezone(ZoneInfo(zone))
+    pattern = str(get_datetime_format("medium", locale=locale))
+    return pattern.replace("{1}", format_date(local, "medium", locale=locale)).replace(
+        "{0}", format_time(local, "short", locale=locale)
+    )
 
 
 def local_time(value: dt.datetime, zone: str, locale: str, fmt: str = "short") -> str:

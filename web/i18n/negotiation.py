@@ -1,4 +1,6 @@
-"""Which language a page is shown in: the user's setting, else the browser's choice, else English."""
+"""Which language a page is shown in: this browser's choice (the locale cookie, written by `?lang=`,
+the language menu and sign-in from the user's setting), else the user's setting, else the
+browser's Accept-Language, else English."""
 
 from __future__ import annotations
 
@@ -6,12 +8,12 @@ from babel import negotiate_locale
 
 from web.i18n.catalogues import DEFAULT_LOCALE, LOCALES
 
-# Remembers the choice made on the sign-in page, before anyone is known.
+# This browser's choice: made before anyone is known (`?lang=` on the sign-in page) or after.
 LOCALE_COOKIE = "locale"
 
 
 def pick_locale(setting: str | None, cookie: str | None, accept_language: str | None) -> str:
-    for chosen in (setting, cookie):
+    for chosen in (cookie, setting):
         if chosen in LOCALES:
             return chosen
     preferred = _by_preference(accept_language or "")

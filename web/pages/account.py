@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Request, post
-from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect
@@ -14,8 +13,9 @@ from litestar.response import Redirect
 from api.deps import DbSession
 from core.auth import Principal
 from masterdata.services.users import set_locale
-from web.i18n import LOCALE_COOKIE, LOCALES
-from web.pages.sign_in import YEAR, safe_next
+from web.i18n import LOCALES
+from web.pages.rendering import locale_cookie
+from web.pages.urls import safe_next
 
 
 @dataclass
@@ -33,5 +33,4 @@ async def choose_locale(
     chosen = data.locale if data.locale in LOCALES else None  # anything else: follow the browser
     await set_locale(db_session, request.user, chosen)
     request.app.state.principals.forget_user(request.user.user_id)  # the next page shows it at once
-    cookie = Cookie(key=LOCALE_COOKIE, value=chosen or "", samesite="lax", path="/", max_age=YEAR if chosen else 0)
-    return Redirect(safe_next(data.next) or "/", status_code=303, cookies=[cookie])
+    return Redirect(safe_next(data.next) or "/", status_code=303, cookies=[locale_cookie(chosen)])

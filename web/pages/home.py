@@ -25,4 +25,3 @@ async def root(request: Request[Any, Any, Any]) -> Redirect:
 async def home(request: Request[Principal, Any, Any]) -> Template:
     tiles = [item for item in nav_for(request.user.role) if item.href != "/home"]
     return page(request, "home.html", tiles=tiles, role_label=ROLE_LABELS[request.user.role])
-

@@ -21,7 +21,7 @@ from litestar.response import Redirect, Template
 
 from api.csrf import csrf_token
 from api.login import log_in_with_session, log_out
-from api.security import client_of, issue_token
+from api.security import client_of, issue_token, principal_from_cookie
 from api.session_cookies import cleared_cookies, session_cookies
 from api.session_principals import SessionPrincipals
 from core.auth import Principal
@@ -29,13 +29,14 @@ from core.auth_sessions import Transport
 from core.errors import Invalid
 from masterdata.services.users import Credentials
 from web.forms import FormErrors
-from web.i18n import LOCALE_COOKIE, LOCALES
+from web.i18n import LOCALES
 from web.pages.navigation import landing_for
-from web.pages.rendering import gettext_for, page
+from web.pages.rendering import gettext_for, locale_cookie, page
+from web.pages.urls import safe_next
 
 PUBLIC: dict[str, Any] = {"exclude_from_auth": True}
 FORM_COOKIE = "sign_in_form"
-YEAR = 365 * 24 * 3600
+FIELDS = ("username", "password")  # the inputs an error may stand beside
 
 
 @dataclass
@@ -46,20 +47,18 @@ class SignInForm:
     form_token: str = ""
 
 
-def safe_next(target: str | None) -> str | None:
-    """Only a path on this site: never another host (`//evil`, `https://…`) after sign-in."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    return target
-
-
 @get("/sign-in", opt=PUBLIC, include_in_schema=False, name="sign_in")
 async def sign_in_form(
     request: Request[Any, Any, Any],
-    next_path: Annotated[str | None, QueryParameter(query="next", max_length=500)] = None,
+    next_path: Annotated[str | None, QueryParameter(name="next", max_length=2000)] = None,
     lang: Annotated[str | None, QueryParameter(max_length=16)] = None,
-) -> Template:
-    return _form(request, SignInForm(next=safe_next(next_path) or ""), FormErrors(), lang=lang)
+) -> Response[Any]:
+    # someone already signed in goes on to their work (the route is public, so ask the cookie)
+    user = await principal_from_cookie(request)
+    if user is not None:
+        cookies = [locale_cookie(lang)] if lang in LOCALES else []
+        return Redirect(safe_next(next_path) or landing_for(user.role), status_code=303, cookies=cookies)
+    return _form(request, SignInForm(next=safe_next(next_path) or ""), FormErrors())
 
 
 @post("/sign-in", opt=PUBLIC, include_in_schema=False, status_code=200)
@@ -86,14 +85,18 @@ async def sign_in(
     try:
         credentials = Credentials(username=data.username.strip(), password=data.password)
     except (TypeError, ValueError):
-        return _form(request, data, FormErrors.from_error(Invalid("invalid_credentials", "", field="username"), _), 422)
+        # a name or password longer than any account has: the same answer as a wrong one
+        refused = Invalid("invalid_credentials", "", field="password")
+        return _form(request, data, FormErrors.from_error(refused, _, fields=FIELDS), 422)
     async with state.sessions() as session:
         answer = await log_in_with_session(
             session, credentials, Transport.COOKIE, client_of(request), principals.clock.now(), settings
         )
         await session.commit()
     if answer.error is not None:
-        field_error = FormErrors.from_error(answer.error, _)
+        # "not right" goes beside the password, which the person types again (and which is cleared)
+        wrong = answer.error.code == "invalid_credentials"
+        field_error = FormErrors.from_error(answer.error, _, fields=FIELDS, field="password" if wrong else None)
         status = 429 if answer.error.code == "too_many_attempts" else 401
         return _form(request, SignInForm(username=data.username, next=data.next), field_error, status_code=status)
     principal = answer.principal
@@ -104,7 +107,7 @@ async def sign_in(
     cookies = session_cookies(settings, token, csrf, int(lifetime.total_seconds()))
     cookies.append(Cookie(key=FORM_COOKIE, value="", max_age=0, path="/sign-in"))
     if principal.locale in LOCALES:
-        cookies.append(_locale_cookie(principal.locale))
+        cookies.append(locale_cookie(principal.locale))
     return Redirect(safe_next(data.next) or landing_for(principal.role), status_code=303, cookies=cookies)
 
 
@@ -119,24 +122,16 @@ def _form(
     form: SignInForm,
     errors: FormErrors,
     status_code: int = 200,
-    lang: str | None = None,
 ) -> Template:
     form_token = secrets.token_urlsafe(24)
     response = page(
         request,
         "sign_in.html",
         status_code=status_code,
-        form=SignInForm(username=form.username, next=form.next, form_token=form_token),
+        form=SignInForm(username=form.username, next=safe_next(form.next) or "", form_token=form_token),
         errors=errors,
-        locale=lang if lang in LOCALES else None,
     )
-    response.cookies = [
-        Cookie(key=FORM_COOKIE, value=form_token, httponly=True, samesite="strict", path="/sign-in", max_age=3600),
-    ]
-    if lang in LOCALES:
-        response.cookies.append(_locale_cookie(lang))
+    response.cookies.append(
+        Cookie(key=FORM_COOKIE, value=form_token, httponly=True, samesite="strict", path="/sign-in", max_age=3600)
+    )
     return response
-
-
-def _locale_cookie(locale: str) -> Cookie:
-    return Cookie(key=LOCALE_COOKIE, value=locale, samesite="lax", path="/", max_age=YEAR)
