@@ -4,7 +4,7 @@
 import { _ } from "../i18n.js";
 import { api, ApiError } from "./api.js";
 import { el } from "./dom.js";
-import { HOUR, dateTime, money, utcToZoned, zonedToUtc } from "./format.js";
+import { HOUR, dateTime, day, money, utcToZoned, zonedToUtc } from "./format.js";
 import { duration } from "./words.js";
 
 export function init(board) {
@@ -34,15 +34,43 @@ export function init(board) {
     const size = Math.max(1, task.crew_size || task.engineer_ids?.length || 1);
     crew.replaceChildren();
     for (let i = 0; i < size; i += 1) crew.append(engineerField(i, size, task.engineer_ids?.[i] || ""));
+    fillDays(zone);
+    fillTimes();
     const planned = task.start ? Date.parse(task.start) : defaultStart();
-    const local = utcToZoned(planned, zone);
-    date.value = local.date;
-    clock.value = local.time;
+    choose(utcToZoned(planned, zone));
     errors.hidden = true;
     options.replaceChildren();
     dialog.showModal();
     crew.querySelector("select")?.focus();
   };
+
+  // the days of the board's window, and the quarter hours of a day: selects work the same with
+  // a keyboard and a screen reader in every locale (typing "14:00" picks the option)
+  function fillDays(zone) {
+    date.replaceChildren();
+    for (let t = Date.parse(board.data.start); t < Date.parse(board.data.end); t += 24 * HOUR) {
+      const local = utcToZoned(t + 12 * HOUR, zone).date; // midday: a DST day is still that day
+      if (![...date.options].some((o) => o.value === local)) date.append(new Option(day(t + 12 * HOUR, zone), local));
+    }
+  }
+
+  function fillTimes() {
+    if (clock.options.length) return;
+    for (let minutes = 0; minutes < 24 * 60; minutes += 15) {
+      const text = `${String(Math.floor(minutes / 60)).padStart(2, "0")}:${String(minutes % 60).padStart(2, "0")}`;
+      clock.append(new Option(text, text));
+    }
+  }
+
+  function choose(local) {
+    if (![...date.options].some((o) => o.value === local.date)) date.append(new Option(local.date, local.date));
+    date.value = local.date;
+    if (![...clock.options].some((o) => o.value === local.time)) {
+      const later = [...clock.options].find((o) => o.value > local.time);
+      clock.insertBefore(new Option(local.time, local.time), later || null);
+    }
+    clock.value = local.time;
+  }
 
   function defaultStart() {
     // the window's first day at 08:00, or the next quarter hour if that is already past
@@ -126,9 +154,7 @@ export function init(board) {
         pick.addEventListener("click", () => {
           const first = crew.querySelector("select");
           first.value = o.engineer_id;
-          const local = utcToZoned(Date.parse(o.start), zone);
-          date.value = local.date;
-          clock.value = local.time;
+          choose(utcToZoned(Date.parse(o.start), zone));
           first.focus();
         });
         li.append(pick);
