@@ -7,7 +7,14 @@ import { createBoard } from "./state.js";
 const root = document.getElementById("board");
 if (root) {
   const board = createBoard(root);
-  const parts = await Promise.all([]);
+  const parts = await Promise.all([
+    import("./gantt.js"),
+    import("./queue.js"),
+    import("./moves.js"),
+    import("./assign.js"),
+    import("./selection.js"),
+    import("./filters.js"),
+  ]);
   for (const part of parts) part.init(board);
   await board.reload();
 }
