@@ -7,7 +7,12 @@ import { createBoard } from "./state.js";
 const root = document.getElementById("board");
 if (root) {
   const board = createBoard(root);
-  const parts = await Promise.all([]);
+  const parts = await Promise.all([
+    import("./optimize.js"),
+    import("./whatif.js"),
+    import("./slot.js"),
+    import("./map.js"),
+  ]);
   for (const part of parts) part.init(board);
   await board.reload();
 }
