@@ -68,7 +68,7 @@ Design note
 """
 
 from scheduling.checker import Violation, check_plan
-from scheduling.explain import Alternative, Explanation, explain
+from scheduling.explain import Alternative, Explanation, explain, explain_task
 from scheduling.feasibility import Feasibility, check
 from scheduling.insertion import Insertion, InsertionIndex
 from scheduling.plan import CostBreakdown, Kpis, Plan, Reason, Route, SolverStats, Unassigned, Visit
@@ -129,6 +129,7 @@ __all__ = [
     "check",
     "check_plan",
     "explain",
+    "explain_task",
     "min_travel",
     "policy_named",
     "sla_first",

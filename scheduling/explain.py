@@ -9,7 +9,7 @@ the working span and stability ("B would add 34 min travel and be 12 min late").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from scheduling.insertion import InsertionIndex
 from scheduling.plan import CostBreakdown, Plan, Route, Visit
@@ -45,6 +45,22 @@ def explain(problem: Problem, plan: Plan, index: InsertionIndex | None = None) -
         for position, visit in enumerate(route.visits):
             out.append(_explain_one(problem, tasks, index, route, position, visit))
     return out
+
+
+def explain_task(problem: Problem, plan: Plan, task_id: str, index: InsertionIndex | None = None) -> Explanation | None:
+    """``explain`` for one task (its lead's visit): what the dispatch board asks about a single card,
+    without pricing the alternatives of every other visit. None if the task is not in the plan.
+
+    A pinned task is priced elsewhere as if it were not pinned: who else could take it is the question
+    of whether to unpin and move it."""
+    for route in plan.routes:
+        for position, visit in enumerate(route.visits):
+            if visit.task_id == task_id:
+                index = index or InsertionIndex(problem, plan)
+                tasks = {t.id: t for t in problem.tasks}
+                tasks[task_id] = replace(tasks[task_id], pin=None)
+                return _explain_one(problem, tasks, index, route, position, visit)
+    return None
 
 
 def _explain_one(

@@ -94,6 +94,7 @@ class Code(StrEnum):
     MOVE_VIOLATES_CONSTRAINTS = "move_violates_constraints"
     TASK_NOT_PLANNABLE = "task_not_plannable"
     TASK_STARTED = "task_started"
+    TASK_NOT_PLANNED = "task_not_planned"
     START_IN_PAST = "start_in_past"
     TASK_OR_SPEC = "task_or_spec"
     # engineers' lunch and overtime rules for dispatch

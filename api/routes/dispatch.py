@@ -7,7 +7,8 @@ queued row the run's driver will update.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import datetime as dt
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
@@ -19,6 +20,14 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from api.deps import DbSession, Paging
 from api.paging import PageOut, page_out
 from api.routes.entitlements import allow_read_only
+from api.schemas.board import (
+    BoardAssignmentOut,
+    BoardOut,
+    ExplanationOut,
+    assignment_out,
+    board_out,
+    explanation_out,
+)
 from api.schemas.dispatch import (
     InsertionOut,
     OffersOut,
@@ -35,7 +44,7 @@ from api.schemas.work_orders import TaskOut, task_out
 from api.security import allow
 from core.auth import Principal, Role
 from service_mgmt.choices import DispatchRunKind, DispatchRunStatus
-from service_mgmt.dispatch import insertion, offers, publish, runs
+from service_mgmt.dispatch import board, explanations, insertion, offers, pins, publish, published_kpis, runs
 from service_mgmt.dispatch.runs import Dispatcher, StartedRun
 
 PLANNERS = {Role.ADMIN, Role.PLANNER}
@@ -43,6 +52,8 @@ READERS = PLANNERS | {Role.MANAGER}
 # Offering appointment slots is also what an agent does on the phone with the customer.
 OFFERERS = PLANNERS | {Role.AGENT}
 RUNS = "/api/v1/dispatch/runs"
+BoardDays = Literal[1, 3, 7]
+BoardSort = Literal["name", "utilisation"]
 
 
 async def _launch(dispatcher: Dispatcher, started: StartedRun) -> None:
@@ -185,3 +196,100 @@ class DispatchController(Controller):
     ) -> OffersOut:
         found = await offers.appointment_offers(db_session, request.user, data, cache=_dispatcher(state).published)
         return offers_out(found)
+
+    # --- the board ----------------------------------------------------------------------------
+
+    @get(
+        "/board",
+        summary="The dispatch board: engineers (shifts, lunches, absences), planned tasks, open tasks, routes",
+        **allow_read_only(READERS),
+    )
+    async def get_board(
+        self,
+        db_session: DbSession,
+        request: Request[Principal, Any, Any],
+        start: Annotated[dt.date | None, QueryParameter(description="first local day; default today (UTC)")] = None,
+        days: Annotated[BoardDays, QueryParameter(description="days shown: 1, 3 or 7")] = 1,
+        territory: Annotated[str | None, QueryParameter(min_length=1, max_length=64)] = None,
+        skill: Annotated[str | None, QueryParameter(min_length=1, max_length=64)] = None,
+        sort: Annotated[
+            BoardSort, QueryParameter(description="engineers by name, or by utilisation (least used first)")
+        ] = "name",
+    ) -> BoardOut:
+        query = board.BoardQuery(
+            start=start or dt.datetime.now(dt.UTC).date(), days=days, territory=territory, skill=skill, sort=sort
+        )
+        return board_out(await board.read_board(db_session, request.user, query))
+
+    @get(
+        "/tasks/{task_id:uuid}/explanation",
+        summary="Why a task is where it is on the published plan, and the best other engineer for it",
+        **allow_read_only(READERS),
+    )
+    async def explain_task(
+        self,
+        db_session: DbSession,
+        state: State,
+        request: Request[Principal, Any, Any],
+        task_id: FromPath[UUID],
+        policy: Annotated[str, QueryParameter(max_length=32)] = "balanced",
+    ) -> ExplanationOut:
+        found = await explanations.explain_on_board(
+            db_session, request.user, task_id, policy=policy, cache=_dispatcher(state).published
+        )
+        return explanation_out(found)
+
+    @post(
+        "/tasks/{task_id:uuid}/pin",
+        summary="Pin a planned task: runs keep its engineers and start (409 naming who changed it if stale)",
+        status_code=HTTP_200_OK,
+        **allow(PLANNERS),
+    )
+    async def pin_task(
+        self,
+        db_session: DbSession,
+        request: Request[Principal, Any, Any],
+        task_id: FromPath[UUID],
+        data: JSONBody[pins.PinIn],
+    ) -> BoardAssignmentOut:
+        return assignment_out(await pins.set_pinned(db_session, request.user, task_id, data, True))
+
+    @post(
+        "/tasks/{task_id:uuid}/unpin",
+        summary="Unpin a task: the next run may move it again",
+        status_code=HTTP_200_OK,
+        **allow(PLANNERS),
+    )
+    async def unpin_task(
+        self,
+        db_session: DbSession,
+        request: Request[Principal, Any, Any],
+        task_id: FromPath[UUID],
+        data: JSONBody[pins.PinIn],
+    ) -> BoardAssignmentOut:
+        return assignment_out(await pins.set_pinned(db_session, request.user, task_id, data, False))
+
+    @get(
+        "/published/kpis",
+        summary="KPIs of the published plan over a horizon, with the same keys as a run's kpis",
+        **allow_read_only(READERS),
+    )
+    async def get_published_kpis(
+        self,
+        db_session: DbSession,
+        state: State,
+        request: Request[Principal, Any, Any],
+        first_day: Annotated[dt.date | None, QueryParameter(description="default today (UTC)")] = None,
+        days: Annotated[int, QueryParameter(ge=1, le=14)] = 1,
+        policy: Annotated[str, QueryParameter(max_length=32)] = "balanced",
+        territory: Annotated[str | None, QueryParameter(min_length=1, max_length=64)] = None,
+    ) -> dict[str, Any]:
+        return await published_kpis.published_kpis(
+            db_session,
+            request.user,
+            first_day=first_day,
+            days=days,
+            policy=policy,
+            territories=(territory,) if territory else (),
+            cache=_dispatcher(state).published,
+        )

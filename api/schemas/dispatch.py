@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 from uuid import UUID
 
 import msgspec
 
+from api.schemas.board import MoneyOut
+from service_mgmt.dispatch.explanations import money
 from service_mgmt.dispatch.insertion import InsertionAnswer, InsertionOption
 from service_mgmt.dispatch.offers import Offer
 from service_mgmt.dispatch.publish import PublishResult
@@ -94,7 +97,9 @@ class InsertionOptionOut(msgspec.Struct, kw_only=True):
     added_travel_metres: int
     late_seconds: int
     added_overtime_seconds: int
-    cost: int
+    added_travel_minutes: int
+    cost: MoneyOut  # the added objective, which the policies weigh as cents, in the engineer's currency
+    cost_units: int  # the same in the objective's integer units (what the options are ranked by)
 
 
 class InsertionOut(msgspec.Struct, kw_only=True):
@@ -123,7 +128,9 @@ def _option(o: InsertionOption) -> InsertionOptionOut:
         added_travel_metres=o.added_travel_metres,
         late_seconds=o.late_seconds,
         added_overtime_seconds=o.added_overtime_seconds,
-        cost=o.cost,
+        added_travel_minutes=round(o.added_travel_seconds / 60),
+        cost=MoneyOut(**dataclasses.asdict(money(o.cost, o.currency))),
+        cost_units=o.cost,
     )
 
 

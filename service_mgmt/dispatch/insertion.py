@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.auth import Principal
 from core.clock import SYSTEM_CLOCK, Clock
 from core.errors import Conflict, Invalid, NotFound
+from masterdata.models import Engineer
 from scheduling import Insertion, InsertionIndex
 from scheduling import Task as ProblemTask
 from service_mgmt.choices import DispatchRunKind
@@ -59,7 +60,8 @@ class InsertionOption:
     added_travel_metres: int
     late_seconds: int
     added_overtime_seconds: int
-    cost: int
+    cost: int  # objective units, which the policies weigh as cents
+    currency: str = "EUR"  # the engineer's
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,7 @@ async def urgent_insertion(
     # a few more than asked: places starting before "now" (the cache's planning grid) are dropped
     found = index.best(task, limit=data.limit + 10)
     options = [o for o in (_option(published, task, f) for f in found) if o.start >= now][: data.limit]
+    options = await _with_currencies(session, options)
     started = None
     if data.reoptimize:
         started = await start_run(
@@ -105,6 +108,15 @@ async def urgent_insertion(
             clock=clock,
         )
     return InsertionAnswer(data.task_id, options, started)
+
+
+async def _with_currencies(session: AsyncSession, options: list[InsertionOption]) -> list[InsertionOption]:
+    ids = {o.engineer_id for o in options}
+    if not ids:
+        return options
+    rows = await session.execute(select(Engineer.id, Engineer.currency).where(Engineer.id.in_(ids)))
+    found = {engineer_id: currency for engineer_id, currency in rows}
+    return [dataclasses.replace(o, currency=found.get(o.engineer_id, o.currency)) for o in options]
 
 
 def _task_and_index(published: Published, key: str) -> tuple[ProblemTask, InsertionIndex]:

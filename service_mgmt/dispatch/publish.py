@@ -41,6 +41,7 @@ from service_mgmt.dispatch.plan_json import violation_json
 from service_mgmt.dispatch.problem_builder import Assigned, HorizonSpec, build_problem
 from service_mgmt.dispatch.published import published_plan
 from service_mgmt.dispatch.runs import find_run, policy_of
+from service_mgmt.dispatch.task_changes import check_task_version
 from service_mgmt.errors import Code
 from service_mgmt.models import DispatchRun, Task, TaskAssignment, WorkOrder
 from service_mgmt.services.work_orders import AwareDateTime, TaskView, task_views
@@ -287,8 +288,8 @@ async def _assignment_snapshots(session: AsyncSession, tasks: Sequence[Task]) ->
 async def move_task(session: AsyncSession, actor: Principal, data: MoveIn, *, clock: Clock = SYSTEM_CLOCK) -> TaskView:
     now = clock.now()
     policy = policy_of(data.policy)
-    task = await _movable_task(session, data.task_id)
-    check_version("task", task, data.version)
+    task = await movable_task(session, data.task_id)
+    await check_task_version(session, task, data.version)  # 409 naming who changed it, and what
     if data.start < now:
         raise Invalid(Code.START_IN_PAST, "a task cannot be moved into the past", field="start")
     await _check_engineers(session, task, data.engineer_ids)
@@ -334,7 +335,8 @@ async def move_task(session: AsyncSession, actor: Principal, data: MoveIn, *, cl
     return (await task_views(session, [task]))[0]
 
 
-async def _movable_task(session: AsyncSession, task_id: UUID) -> Task:
+async def movable_task(session: AsyncSession, task_id: UUID) -> Task:
+    """The task locked (work order first), while the planner may still move or pin it."""
     order_id = await session.scalar(select(Task.work_order_id).where(Task.id == task_id))
     if order_id is None:
         raise NotFound("task", task_id, field="task_id")

@@ -102,8 +102,12 @@ async def test_an_urgent_task_gets_ranked_feasible_insertions_from_the_cached_pl
     assert response.status_code == 200, response.text
     options = response.json()["options"]
     assert options and {o["engineer_id"] for o in options} == {str(world["anna"])}  # Ben lacks the level
-    costs = [o["cost"] for o in options]
+    costs = [o["cost_units"] for o in options]
     assert costs == sorted(costs)
+    for option in options:  # money in the engineer's currency, named, travel in minutes
+        assert option["cost"] == {"amount": f"{option['cost_units'] / 100:.2f}", "currency": "EUR"}
+        assert option["engineer_name"] == "Anna"
+        assert option["added_travel_minutes"] == round(option["added_travel_seconds"] / 60)
     now = dt.datetime.now(dt.UTC)
     booked = (tomorrow(9), tomorrow(10))
     for option in options:
