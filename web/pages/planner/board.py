@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from litestar import Request, get
 from litestar.params import QueryParameter
@@ -44,5 +45,19 @@ async def board(
         "planner/board.html",
         js=("board.js",),
         filters=filters,
+        filter_links={"previous": _query(filters, -days), "next": _query(filters, days)},
         can_edit=request.user.role in EDITORS,
     )
+
+
+def _query(filters: BoardFilters, shift_days: int) -> str:
+    """The query string of the same view moved by a number of days (the earlier/later links work
+    without JavaScript)."""
+    values = {
+        "start": (filters.start + dt.timedelta(days=shift_days)).isoformat(),
+        "days": str(filters.days),
+        "territory": filters.territory or "",
+        "skill": filters.skill or "",
+        "sort": filters.sort,
+    }
+    return urlencode({key: value for key, value in values.items() if value})

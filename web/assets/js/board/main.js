@@ -8,6 +8,12 @@ const root = document.getElementById("board");
 if (root) {
   const board = createBoard(root);
   const parts = await Promise.all([
+    import("./gantt.js"),
+    import("./queue.js"),
+    import("./moves.js"),
+    import("./assign.js"),
+    import("./selection.js"),
+    import("./filters.js"),
     import("./optimize.js"),
     import("./whatif.js"),
     import("./slot.js"),

@@ -1,0 +1,57 @@
+"""Signing in to the board in a real browser, and the board's readiness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.async_api import Browser, Page, expect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.auth import SYSTEM, Role
+from core.db import session_scope
+from masterdata.services.users import UserCreate, create_user
+
+PASSWORD = "secret-pw-board"
+SHOTS = Path("/tmp/shots")
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+AXE_SOURCE = AXE.read_text() if AXE.exists() else "throw new Error('axe-core is not installed (npm ci)')"
+
+
+async def make_user(sessions: async_sessionmaker[AsyncSession], username: str, role: Role) -> str:
+    async with session_scope(sessions) as s:
+        await create_user(s, SYSTEM, UserCreate(username=username, password=PASSWORD, role=role))
+    return username
+
+
+async def signed_in(browser: Browser, base: str, username: str, *, width: int = 1280, height: int = 900) -> Page:
+    context = await browser.new_context(viewport={"width": width, "height": height}, locale="en-GB")
+    page = await context.new_page()
+    await page.goto(f"{base}/sign-in")
+    await page.get_by_label("Username").fill(username)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(lambda url: "/sign-in" not in url)
+    return page
+
+
+async def open_board(page: Page, base: str, query: str = "") -> None:
+    await page.goto(f"{base}/planner/board{query}")
+    await expect(page.locator("#board")).to_have_attribute("data-state", "ready")
+
+
+async def serious_axe_violations(page: Page) -> list[str]:
+    # the page's CSP (script-src 'self') refuses an injected <script>; evaluate runs outside it
+    await page.evaluate(AXE_SOURCE)
+    found = await page.evaluate(
+        """async () => {
+            const result = await axe.run(document, {resultTypes: ["violations"]});
+            return result.violations
+              .filter((v) => v.impact === "serious" || v.impact === "critical")
+              .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")})`);
+        }"""
+    )
+    return list(found)
+
+
+async def screenshot(page: Page, name: str) -> None:
+    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)

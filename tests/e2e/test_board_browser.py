@@ -1,0 +1,253 @@
+"""The dispatch board against the real API in a real browser: a planner sees the plan with the
+engineers' names, drags work (a refused drag saves nothing, a feasible one saves), assigns by
+keyboard alone; a manager reads without edit controls; axe finds nothing serious; screenshots at
+1280 and 360 px go to /tmp/shots."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from playwright.async_api import Browser, Page, expect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.auth import Role
+from core.db import session_scope
+from tests.e2e.board_helpers import PASSWORD, make_user, open_board, screenshot, serious_axe_violations, signed_in
+from tests.integration.dispatch_fixtures import engineer, job, next_day, site
+
+BERLIN = ZoneInfo("Europe/Berlin")
+PX_PER_HOUR_ONE_DAY = 64  # js/board/gantt.js: a one-day board draws an hour 64 px wide
+
+
+@dataclass(frozen=True)
+class Scene:
+    day: dt.date
+    anna: str
+    ben: str
+    planned: str  # Anna's visit at 09:00
+    planned_number: str
+    boiler: str  # open, needs hvac 3: only Anna has it
+    boiler_order: str
+    boiler_number: str
+
+
+async def scene(sessions: async_sessionmaker[AsyncSession]) -> Scene:
+    day = next_day()
+    async with session_scope(sessions) as s:
+        anna = await engineer(s, "Anna Berger", {"hvac": 3}, territory="North")
+        ben = await engineer(s, "Ben Cole", {"electrical": 2}, territory="North")
+        plant = await site(s, "Brauhaus Nord", (52.55, 13.38))
+        office = await site(s, "Kanzlei Mitte", (52.52, 13.41))
+        at_nine = dt.datetime.combine(day, dt.time(9), BERLIN)
+        planned = await job(
+            s, plant, skills={"hvac": 2}, priority="P2", status="scheduled", order_status="scheduled",
+            planned=at_nine, crew=[anna.id], name="Chiller service",
+        )  # fmt: skip
+        boiler = await job(s, office, skills={"hvac": 3}, priority="P1", minutes=60, name="Boiler repair")
+        await s.flush()
+        numbers = {o.id: o.number for o in await _orders(s, [planned.work_order_id, boiler.work_order_id])}
+    return Scene(
+        day,
+        str(anna.id),
+        str(ben.id),
+        str(planned.id),
+        numbers[planned.work_order_id],
+        str(boiler.id),
+        str(boiler.work_order_id),
+        numbers[boiler.work_order_id],
+    )
+
+
+async def _orders(s: AsyncSession, ids: list[Any]) -> list[Any]:
+    from sqlalchemy import select
+
+    from service_mgmt.models import WorkOrder
+
+    return list((await s.scalars(select(WorkOrder).where(WorkOrder.id.in_(ids)))).all())
+
+
+async def api_client(base: str, username: str) -> httpx.AsyncClient:
+    client = httpx.AsyncClient(base_url=base, timeout=120)
+    token = (await client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})).json()
+    client.headers["Authorization"] = f"Bearer {token['access_token']}"
+    return client
+
+
+async def task_state(client: httpx.AsyncClient, order_id: str, task_id: str) -> dict[str, Any]:
+    order = (await client.get(f"/api/v1/work-orders/{order_id}")).json()
+    task: dict[str, Any] = next(t for t in order["tasks"] if t["id"] == task_id)
+    return task
+
+
+async def drop_at(page: Page, source: str, engineer_id: str, start: dt.datetime) -> None:
+    """Drag `source` onto the engineer's lane with its left edge at `start` (real mouse events)."""
+    scroller = page.locator(".gantt__scroll")
+    lane = page.locator(f".gantt__lane[data-engineer-id='{engineer_id}']")
+    window_start = dt.datetime.fromisoformat(await page.evaluate("window.__boardStart"))
+    x = (start - window_start).total_seconds() / 3600 * PX_PER_HOUR_ONE_DAY
+    await scroller.evaluate("(el, x) => { el.scrollLeft = Math.max(0, x - 120); }", x)
+    box = await lane.bounding_box()
+    assert box is not None
+    handle = await page.locator(source).bounding_box()
+    assert handle is not None
+    await page.mouse.move(handle["x"] + 4, handle["y"] + handle["height"] / 2)
+    await page.mouse.down()
+    await page.mouse.move(box["x"] + x + 1, box["y"] + box["height"] / 2, steps=8)
+    await page.mouse.move(box["x"] + x + 2, box["y"] + box["height"] / 2, steps=2)
+    await page.mouse.up()
+
+
+async def remember_window(page: Page) -> None:
+    # the board's window start, as the page drew it (from GET /board)
+    await page.evaluate(
+        """async () => {
+            const params = new URLSearchParams(location.search);
+            const r = await fetch(`/api/v1/dispatch/board?${params}`);
+            window.__boardStart = (await r.json()).start;
+        }"""
+    )
+
+
+async def test_planner_sees_the_plan_drags_and_assigns(
+    browser: Browser, live_server: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    s = await scene(sessions)
+    await make_user(sessions, "planner1", Role.PLANNER)
+    page = await signed_in(browser, live_server, "planner1")
+    await open_board(page, live_server, f"?start={s.day}&days=1")
+    await remember_window(page)
+
+    # the plan shows with the engineers' names; the open task waits in the queue
+    await expect(page.locator(".gantt__name", has_text="Anna Berger")).to_be_visible()
+    await expect(page.locator(".gantt__name", has_text="Ben Cole")).to_be_visible()
+    await expect(page.locator(f".gantt__block[data-task-id='{s.planned}']")).to_contain_text(s.planned_number)
+    item = page.locator(f".queue__item[data-task-id='{s.boiler}']")
+    await expect(item).to_contain_text("hvac level 3")
+    await screenshot(page, "board-1280")
+    assert await serious_axe_violations(page) == []
+
+    # Ben lacks hvac 3: the drop is refused with the violation shown, and nothing is saved
+    api = await api_client(live_server, "planner1")
+    await drop_at(page, f".queue__item[data-task-id='{s.boiler}'] .queue__head", s.ben, _local(s.day, 13))
+    status = page.locator("#board-status")
+    await expect(status).to_contain_text("Not saved")
+    await expect(status.locator("li").first).to_be_visible()
+    await expect(item).to_have_class("queue__item queue__item--p1 is-refused")
+    unchanged = await task_state(api, s.boiler_order, s.boiler)
+    assert unchanged["planned_start"] is None and unchanged["assignments"] == []
+
+    # a feasible slot from the insertion ranking: the drop saves and the block appears on the row
+    ranked = (await api.post("/api/v1/dispatch/insertions", json={"task_id": s.boiler, "days": 1})).json()
+    option = next(o for o in ranked["options"] if o["engineer_id"] == s.anna)
+    start = _quarter_up(dt.datetime.fromisoformat(option["start"]))
+    await drop_at(page, f".queue__item[data-task-id='{s.boiler}'] .queue__head", s.anna, start)
+    await expect(status).to_contain_text("Saved")
+    block = page.locator(f".gantt__row[data-engineer-id='{s.anna}'] .gantt__block[data-task-id='{s.boiler}']")
+    await expect(block).to_be_visible()
+    saved = await task_state(api, s.boiler_order, s.boiler)
+    assert dt.datetime.fromisoformat(saved["planned_start"]) == start
+    assert [a["engineer_id"] for a in saved["assignments"]] == [s.anna]
+    await api.aclose()
+
+
+async def test_keyboard_only_assignment(
+    browser: Browser, live_server: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    s = await scene(sessions)
+    await make_user(sessions, "planner2", Role.PLANNER)
+    page = await signed_in(browser, live_server, "planner2")
+    await open_board(page, live_server, f"?start={s.day}&days=1")
+
+    # Tab to the queue item, Enter selects it, Tab to its "Assign…" button, Enter opens the dialog
+    await page.locator("#queue-text").focus()
+    await page.keyboard.type(s.boiler_number)
+    await page.keyboard.press("Tab")
+    focused = await page.evaluate("document.activeElement.textContent")
+    assert s.boiler_number in focused
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#board-selection")).to_contain_text(s.boiler_number)
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Assign a task")
+    await expect(dialog).to_be_visible()
+    await expect(page.get_by_label("Engineer", exact=True)).to_be_focused()
+    await page.keyboard.type("Anna")
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_label("Day", exact=True)).to_be_focused()
+    await expect(page.get_by_label("Day", exact=True)).to_have_value(s.day.isoformat())  # the board's day
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_label("Start", exact=True)).to_be_focused()
+    await page.keyboard.type("14:00")
+    await expect(page.get_by_label("Start", exact=True)).to_have_value("14:00")
+    await page.keyboard.press("Tab")  # "Suggest feasible slots"
+    await page.keyboard.press("Tab")
+    await expect(dialog.get_by_role("button", name="Assign", exact=True)).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(dialog).to_be_hidden()
+    await expect(page.locator("#board-status")).to_contain_text("Saved")
+
+    api = await api_client(live_server, "planner2")
+    saved = await task_state(api, s.boiler_order, s.boiler)
+    assert dt.datetime.fromisoformat(saved["planned_start"]) == _local(s.day, 14)
+    assert [a["engineer_id"] for a in saved["assignments"]] == [s.anna]
+
+    # the new block: select it by keyboard, pin it, then read why Anna
+    block = page.locator(f".gantt__block[data-task-id='{s.boiler}']")
+    await block.focus()
+    await page.keyboard.press("Enter")
+    pin = page.locator("#board-selection").get_by_role("button", name=f"Pin {s.boiler_number}")
+    await pin.focus()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#board-status")).to_contain_text("pinned")
+    assert (await task_state(api, s.boiler_order, s.boiler))["pinned"] is True
+    await expect(page.locator(f".gantt__block[data-task-id='{s.boiler}']")).to_have_class(
+        "gantt__block gantt__block--p1 gantt__block--scheduled is-pinned"
+    )
+    await page.locator("#board-selection").get_by_role("button", name="Why this engineer?").focus()
+    await page.keyboard.press("Enter")
+    explanation = page.get_by_role("dialog", name="Why Anna Berger")
+    await expect(explanation).to_be_visible()
+    await expect(explanation).not_to_contain_text("Loading")
+    await page.keyboard.press("Escape")
+    await expect(explanation).to_be_hidden()
+    await api.aclose()
+
+
+async def test_manager_reads_the_board_without_edit_controls(
+    browser: Browser, live_server: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    s = await scene(sessions)
+    await make_user(sessions, "manager1", Role.MANAGER)
+    page = await signed_in(browser, live_server, "manager1")
+    await open_board(page, live_server, f"?start={s.day}&days=1")
+    await expect(page.locator(".gantt__name", has_text="Anna Berger")).to_be_visible()
+    await expect(page.locator(f".queue__item[data-task-id='{s.boiler}']")).to_be_visible()
+    assert await page.locator("[draggable='true']").count() == 0
+    await expect(page.get_by_role("button", name="Assign…")).to_have_count(0)
+    await expect(page.locator("#assign-dialog")).to_have_count(0)
+    await page.locator(f".gantt__block[data-task-id='{s.planned}']").click()
+    selection = page.locator("#board-selection")
+    await expect(selection).to_contain_text(s.planned_number)
+    await expect(selection.get_by_role("button", name="Why this engineer?")).to_be_visible()
+    await expect(selection.get_by_role("button", name="Pin")).to_have_count(0)
+    await expect(selection.get_by_role("button", name="Move…")).to_have_count(0)
+    assert await serious_axe_violations(page) == []
+
+    phone = await signed_in(browser, live_server, "manager1", width=360, height=780)
+    await open_board(phone, live_server, f"?start={s.day}&days=1")
+    await expect(phone.locator(".gantt__name", has_text="Anna Berger")).to_be_visible()
+    await screenshot(phone, "board-360")
+    assert await serious_axe_violations(phone) == []
+
+
+def _local(day: dt.date, hour: int) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), BERLIN)
+
+
+def _quarter_up(moment: dt.datetime) -> dt.datetime:
+    minutes = (-moment.minute) % 15
+    return (moment + dt.timedelta(minutes=minutes)).replace(second=0, microsecond=0)

@@ -1,0 +1,113 @@
+"""The board's drawing in a real browser, on a board answer of the contract's shape (routed, so the
+test is about the Gantt and the queue, not about how the plan was computed): a hundred engineers
+with a thousand tasks render with only the visible rows in the DOM; the queue filters; phones stack."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from playwright.async_api import Browser, Page, Route, expect
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.auth import Role
+from tests.e2e.board_fixture import board_answer
+from tests.e2e.board_helpers import make_user, open_board, screenshot, serious_axe_violations, signed_in
+
+DAY = dt.date(2026, 12, 8)
+
+
+async def serve_board(page: Page, answer: dict[str, Any]) -> list[str]:
+    asked: list[str] = []
+
+    async def fulfil(route: Route) -> None:
+        asked.append(route.request.url)
+        await route.fulfill(status=200, content_type="application/json", body=json.dumps(answer))
+
+    await page.route("**/api/v1/dispatch/board?*", fulfil)
+    return asked
+
+
+async def test_a_hundred_engineers_render_virtualised(
+    browser: Browser, live_server: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await make_user(sessions, "plan1", Role.PLANNER)
+    page = await signed_in(browser, live_server, "plan1")
+    answer = board_answer(day=DAY, engineers=100, tasks=1000)
+    asked = await serve_board(page, answer)
+    await open_board(page, live_server, f"?start={DAY}&days=1&territory=North&sort=utilisation")
+
+    # the filters reached the API call
+    assert "start=2026-12-08" in asked[0] and "territory=North" in asked[0] and "sort=utilisation" in asked[0]
+    assert await page.evaluate("performance.getEntriesByName('board-rendered').length") == 1
+    rows = page.locator(".gantt__row")
+    await expect(rows.first).to_contain_text("Anna Schmidt 1")
+    rendered = await rows.count()
+    assert 5 < rendered < 40, rendered  # only the rows in view (and a margin), not all 100
+    assert await page.locator(".gantt__block").count() < 400
+
+    # scrolling to the end brings the last engineer in and drops the first
+    await page.locator(".gantt__scroll").evaluate("(el) => { el.scrollTop = el.scrollHeight; }")
+    await expect(page.get_by_text("Jule Lang 100")).to_be_visible()
+    await expect(page.get_by_text("Anna Schmidt 1", exact=True)).to_have_count(0)
+    assert await rows.count() < 40
+
+    # the queue: counts by priority, filter by priority and text
+    queue = page.locator("#queue-list .queue__item")
+    await expect(queue).to_have_count(40)
+    await expect(page.locator("#queue-counts")).to_contain_text("P1 10")
+    await page.get_by_label("Priority", exact=True).select_option("P2")
+    await expect(queue).to_have_count(10)
+    await page.get_by_label("Search").fill("Waiting customer 13")
+    await expect(queue).to_have_count(1)
+    await expect(queue.first).to_contain_text("nobody free has electrical level 3")
+
+
+async def test_blocks_are_selected_and_walked_by_keyboard(
+    browser: Browser, live_server: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await make_user(sessions, "plan2", Role.PLANNER)
+    page = await signed_in(browser, live_server, "plan2")
+    answer = board_answer(day=DAY, engineers=12, tasks=60)
+    await serve_board(page, answer)
+    await open_board(page, live_server, f"?start={DAY}")
+    first = answer["assignments"][0]
+    block = page.locator(f".gantt__block[data-task-id='{first['task_id']}']")
+    await block.focus()
+    await page.keyboard.press("Enter")
+    await expect(block).to_have_attribute("aria-pressed", "true")
+    selection = page.locator("#board-selection")
+    await expect(selection).to_contain_text(first["work_order_number"])
+    await expect(selection.get_by_role("button", name="Pin")).to_be_visible()
+    # arrow keys walk the plan: right to the next visit, down to the next engineer's
+    await page.keyboard.press("ArrowRight")
+    focused = await page.evaluate("document.activeElement.dataset.taskId")
+    assert focused == answer["assignments"][1]["task_id"]
+    await page.keyboard.press("ArrowDown")
+    engineer = await page.evaluate("document.activeElement.dataset.engineerId")
+    assert engineer == answer["engineers"][1]["id"]
+
+
+async def test_board_on_a_phone_stacks_the_queue_above_the_gantt(
+    browser: Browser, live_server: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await make_user(sessions, "plan3", Role.PLANNER)
+    wide = await signed_in(browser, live_server, "plan3")
+    answer = board_answer(day=DAY, engineers=30, tasks=240, unassigned=6)
+    await serve_board(wide, answer)
+    await open_board(wide, live_server, f"?start={DAY}")
+    await screenshot(wide, "board-fixture-1280")
+    assert await serious_axe_violations(wide) == []
+
+    phone = await signed_in(browser, live_server, "plan3", width=360, height=780)
+    await serve_board(phone, answer)
+    await open_board(phone, live_server, f"?start={DAY}")
+    queue_box = await phone.locator("#queue").bounding_box()
+    gantt_box = await phone.locator("#gantt").bounding_box()
+    assert queue_box and gantt_box and queue_box["y"] < gantt_box["y"]
+    # the page itself does not scroll sideways; the Gantt does
+    assert await phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert await phone.locator(".gantt__scroll").evaluate("(el) => el.scrollWidth > el.clientWidth")
+    await screenshot(phone, "board-fixture-360")
+    assert await serious_axe_violations(phone) == []
