@@ -8,9 +8,7 @@ two minutes, which only a hang reaches. No assertion times anything."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,10 +17,11 @@ from playwright.async_api import Browser, Page, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.auth import SYSTEM, Role
+from core.auth import Role
 from core.db import session_scope
-from masterdata.services.users import UserCreate, create_user
+from masterdata.models import User
 from service_mgmt.models import DispatchRun, Task, TaskAssignment
+from tests.e2e.board_helpers import SHOTS, make_user, open_board, serious_axe_violations, signed_in
 from tests.integration.dispatch_fixtures import (  # noqa: F401  (fixture)
     engineer,
     job,
@@ -34,10 +33,6 @@ from tests.integration.dispatch_fixtures import (  # noqa: F401  (fixture)
 
 Sessions = async_sessionmaker[AsyncSession]
 BERLIN = ZoneInfo("Europe/Berlin")
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-SHOTS = Path("/tmp/shots")  # playwright creates the folder
-AXE_SOURCE = AXE.read_text(encoding="utf-8") if AXE.exists() else "throw new Error('node_modules/axe-core is missing')"
-PASSWORD = "secret-pw-for-the-board"
 
 
 def at(day: dt.date, hour: int) -> dt.datetime:
@@ -65,45 +60,19 @@ async def world(sessions: Sessions, tasks: int = 3) -> dict[str, Any]:
     return {"day": day, "anna": anna.id, "ben": ben.id, "tasks": ids}
 
 
-async def user(sessions: Sessions, role: Role) -> str:
-    username = f"{role.value}-board"
-    async with session_scope(sessions) as session:
-        await create_user(session, SYSTEM, UserCreate(username=username, password=PASSWORD, role=role))
-    return username
-
-
-async def sign_in(browser: Browser, base: str, username: str, width: int = 1280) -> Page:
-    context = await browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB")
-    page = await context.new_page()
+async def sign_in(browser: Browser, base: str, sessions: Sessions, role: Role, width: int = 1280) -> Page:
+    """A fresh user of the role, signed in; the page collects console errors (there must be none)."""
+    page = await signed_in(browser, base, await make_user(sessions, f"{role.value}-tools", role), width=width)
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.errors = errors  # type: ignore[attr-defined]
-    await page.goto(f"{base}/sign-in")
-    await page.get_by_label("Username").fill(username)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await page.wait_for_url(re.compile(r"^(?!.*sign-in)"))
     return page
 
 
-async def open_board(page: Page, base: str, day: dt.date) -> None:
-    await page.goto(f"{base}/planner/board?start={day.isoformat()}&days=1")
-    await expect(page.get_by_role("heading", name="Dispatch board")).to_be_visible()
-    # the map is drawn once the board's data has loaded
+async def show_board(page: Page, base: str, day: dt.date) -> None:
+    await open_board(page, base, f"?start={day.isoformat()}&days=1")
     await expect(page.locator("#board-map-summary")).to_contain_text("planned visits")
-
-
-async def serious_violations(page: Page) -> list[dict[str, Any]]:
-    # not add_script_tag: the page's CSP (script-src 'self') refuses an inline script, and a test
-    # that bypassed the CSP would miss what it blocks; evaluate runs outside the page's policy
-    await page.evaluate(AXE_SOURCE)
-    result = await page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-        ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
-        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))"
-    )
-    return list(result)
 
 
 async def shoot(page: Page, name: str, *, full_page: bool = False) -> None:
@@ -125,8 +94,8 @@ async def test_optimize_shows_progress_compares_and_publishes_to_the_board(
     browser: Browser, live_server: str, sessions: Sessions
 ) -> None:
     scenario = await world(sessions)
-    page = await sign_in(browser, live_server, await user(sessions, Role.PLANNER))
-    await open_board(page, live_server, scenario["day"])
+    page = await sign_in(browser, live_server, sessions, Role.PLANNER)
+    await show_board(page, live_server, scenario["day"])
     gantt = page.locator("#gantt")
     await expect(gantt).not_to_contain_text("Printer repair 0")
 
@@ -141,7 +110,7 @@ async def test_optimize_shows_progress_compares_and_publishes_to_the_board(
     assert await dialog.locator(".run-chart__line").count() == 1  # the best objective over time
     assert "not available" not in await dialog.locator("#optimize-result-note").inner_text()
     await shoot(page, "optimize-result-1280")
-    assert await serious_violations(page) == []
+    assert await serious_axe_violations(page) == []
 
     await dialog.get_by_role("button", name="Publish this plan").click()
     await expect(dialog).to_be_hidden()
@@ -158,8 +127,8 @@ async def test_optimize_shows_progress_compares_and_publishes_to_the_board(
 
 async def test_a_running_optimization_can_be_cancelled(browser: Browser, live_server: str, sessions: Sessions) -> None:
     scenario = await world(sessions, tasks=30)
-    page = await sign_in(browser, live_server, await user(sessions, Role.PLANNER))
-    await open_board(page, live_server, scenario["day"])
+    page = await sign_in(browser, live_server, sessions, Role.PLANNER)
+    await show_board(page, live_server, scenario["day"])
 
     await start_optimizing(page, time_limit=120)
     dialog = page.get_by_role("dialog", name="Optimize the plan")
@@ -185,8 +154,8 @@ async def test_what_if_shows_a_comparison_and_publishes_nothing(
     browser: Browser, live_server: str, sessions: Sessions
 ) -> None:
     scenario = await world(sessions)
-    page = await sign_in(browser, live_server, await user(sessions, Role.PLANNER))
-    await open_board(page, live_server, scenario["day"])
+    page = await sign_in(browser, live_server, sessions, Role.PLANNER)
+    await show_board(page, live_server, scenario["day"])
 
     await page.get_by_role("button", name="What-if…").click()
     dialog = page.get_by_role("dialog", name="What if…")
@@ -196,7 +165,7 @@ async def test_what_if_shows_a_comparison_and_publishes_nothing(
     await dialog.get_by_label("Starts from the home base of").select_option(label="Ben Weber")
     await dialog.get_by_label("Time limit (seconds)").fill("2")
     await shoot(page, "whatif-form-1280")
-    assert await serious_violations(page) == []
+    assert await serious_axe_violations(page) == []
     await dialog.get_by_role("button", name="Run the what-if").click()
 
     compare = dialog.get_by_role("table", name="Result compared with the published plan")
@@ -221,13 +190,13 @@ async def test_what_if_shows_a_comparison_and_publishes_nothing(
 
 async def select_in_queue(page: Page, name: str) -> None:
     """Select a task in the unassigned queue the way a planner does: click it."""
-    await page.locator("#queue").get_by_text(name).first.click()
+    await page.locator("#queue .queue__select", has_text=name).click()
 
 
 async def test_find_a_slot_and_assign_it_in_one_click(browser: Browser, live_server: str, sessions: Sessions) -> None:
     scenario = await world(sessions, tasks=1)
-    page = await sign_in(browser, live_server, await user(sessions, Role.PLANNER))
-    await open_board(page, live_server, scenario["day"])
+    page = await sign_in(browser, live_server, sessions, Role.PLANNER)
+    await show_board(page, live_server, scenario["day"])
     finder = page.get_by_role("button", name="Find a slot")
     await expect(finder).to_be_disabled()
 
@@ -242,7 +211,7 @@ async def test_find_a_slot_and_assign_it_in_one_click(browser: Browser, live_ser
     assert engineer_name in {"Anna Schmidt", "Ben Weber"}
     await expect(first.locator("td").nth(3)).to_contain_text(re.compile(r"€|EUR|\d"))
     await shoot(page, "slot-1280")
-    assert await serious_violations(page) == []
+    assert await serious_axe_violations(page) == []
 
     await first.get_by_role("button", name=re.compile("^Assign")).click()
     await expect(dialog).to_be_hidden()
@@ -258,8 +227,8 @@ async def test_the_map_draws_the_published_routes_with_a_legend(
     browser: Browser, live_server: str, sessions: Sessions
 ) -> None:
     scenario = await world(sessions)
-    page = await sign_in(browser, live_server, await user(sessions, Role.PLANNER))
-    await open_board(page, live_server, scenario["day"])
+    page = await sign_in(browser, live_server, sessions, Role.PLANNER)
+    await show_board(page, live_server, scenario["day"])
     await start_optimizing(page, time_limit=2)
     dialog = page.get_by_role("dialog", name="Optimize the plan")
     await dialog.get_by_role("button", name="Publish this plan").click()
@@ -281,29 +250,27 @@ async def test_the_manager_reads_the_board_without_the_planning_tools(
     browser: Browser, live_server: str, sessions: Sessions
 ) -> None:
     scenario = await world(sessions, tasks=2)
-    page = await sign_in(browser, live_server, await user(sessions, Role.MANAGER), width=360)
-    await open_board(page, live_server, scenario["day"])
+    page = await sign_in(browser, live_server, sessions, Role.MANAGER, width=360)
+    await show_board(page, live_server, scenario["day"])
     assert await page.locator("#board").get_attribute("data-can-edit") == "false"
     for name in ("Optimize…", "What-if…", "Find a slot"):
         await expect(page.get_by_role("button", name=name)).to_have_count(0)
     assert await page.locator("dialog").count() == 0
     await expect(page.get_by_role("img", name=re.compile("Map of the day"))).to_be_visible()
     await shoot(page, "board-manager-360", full_page=True)
-    assert await serious_violations(page) == []
+    assert await serious_axe_violations(page) == []
 
 
 @pytest.mark.usefixtures("solves_bound_by_work")
 async def test_the_dialogs_at_360_px_in_chinese(browser: Browser, live_server: str, sessions: Sessions) -> None:
     scenario = await world(sessions)
-    username = await user(sessions, Role.PLANNER)
+    username = await make_user(sessions, "planner-zh", Role.PLANNER)
     async with session_scope(sessions) as session:
-        from masterdata.models import User
-
         row = await session.scalar(select(User).where(User.username == username))
         assert row is not None
         row.locale = "zh_CN"
-    page = await sign_in(browser, live_server, username, width=360)
-    await page.goto(f"{live_server}/planner/board?start={scenario['day'].isoformat()}&days=1")
+    page = await signed_in(browser, live_server, username, width=360)
+    await open_board(page, live_server, f"?start={scenario['day'].isoformat()}&days=1")
     await page.get_by_role("button", name="优化…").click()
     dialog = page.get_by_role("dialog", name="优化计划")
     await expect(dialog).to_be_visible()
@@ -311,8 +278,7 @@ async def test_the_dialogs_at_360_px_in_chinese(browser: Browser, live_server: s
     await dialog.get_by_role("button", name="开始优化").click()
     await expect(dialog.get_by_role("table", name="结果与已发布计划的对比")).to_be_visible()
     await expect(dialog.locator("#optimize-run-status")).to_contain_text("已完成")
-    # the dialog fits the phone: nothing wider than the viewport
-    width = await page.evaluate("() => document.getElementById('optimize-dialog').scrollWidth")
-    assert width <= 360, json.dumps(width)
+    # the dialog fits the phone: nothing in it is wider than the viewport
+    assert await page.evaluate("() => document.getElementById('optimize-dialog').scrollWidth") <= 360
     await shoot(page, "optimize-result-zh-360")
-    assert await serious_violations(page) == []
+    assert await serious_axe_violations(page) == []

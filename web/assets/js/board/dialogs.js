@@ -23,9 +23,7 @@ export function taskLabel(board, taskId) {
   return `${row.work_order_number} ${row.name}${customer}`;
 }
 
-// The board's selected task id, whatever shape the selection event carries (an id, or a row).
-export function selectedTaskId(detail) {
-  if (!detail) return null;
-  if (typeof detail === "string") return detail;
-  return detail.task_id || detail.taskId || detail.id || null;
+// The selected task's id from the board's "selected" event ({kind, task, engineerId} or null).
+export function selectedTaskId(selection) {
+  return selection?.task?.task_id || null;
 }

@@ -23,14 +23,16 @@ export function horizonOf(form, board) {
   return body;
 }
 
+// The published plan measured over the run's horizon, by the server (same keys as the run's KPIs).
 export async function publishedKpis(run) {
   const horizon = run.parameters?.horizon || {};
   const query = new URLSearchParams();
-  if (horizon.first_day) query.set("start", horizon.first_day);
+  if (horizon.first_day) query.set("first_day", horizon.first_day);
   if (horizon.days) query.set("days", String(horizon.days));
-  for (const territory of horizon.territories || []) query.append("territory", territory);
+  if (run.parameters?.policy) query.set("policy", run.parameters.policy);
+  if (horizon.territories?.length) query.set("territory", horizon.territories[0]);
   const answer = await request("GET", `${PUBLISHED_KPIS}?${query}`);
-  return answer.ok ? answer.body.kpis || answer.body : null;
+  return answer.ok ? answer.body : null;
 }
 
 // What a 409 on publish says changed: the server's sentences if it gives them, else the tasks it
@@ -107,7 +109,7 @@ export function init(board) {
     publish.disabled = false;
     if (answer.ok) {
       const count = answer.body.published?.length || 0;
-      board.root.querySelector("#board-status").textContent = _("Plan published: %(count)s tasks scheduled.", { count });
+      board.say(_("Plan published: %(count)s tasks scheduled.", { count }), "success");
       ready();
       dialog.close();
       await board.reload();

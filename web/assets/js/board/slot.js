@@ -78,7 +78,7 @@ export function init(board) {
         name: option.engineer_name,
         start: dateTime(option.start, board.data?.time_zone),
       });
-      board.root.querySelector("#board-status").textContent = text;
+      board.say(text, "success");
       dialog.close();
       await board.reload();
       return;
