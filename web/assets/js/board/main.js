@@ -14,6 +14,10 @@ if (root) {
     import("./assign.js"),
     import("./selection.js"),
     import("./filters.js"),
+    import("./optimize.js"),
+    import("./whatif.js"),
+    import("./slot.js"),
+    import("./map.js"),
   ]);
   for (const part of parts) part.init(board);
   await board.reload();
