@@ -231,6 +231,9 @@ async def test_roles_readers_read_and_only_planners_pin(
     for path in ("pin", "unpin"):
         response = await client.post(f"{TASKS}/{w['late']}/{path}", json={"version": version}, headers=manager)
         assert response.status_code == 403
+    move = {"task_id": str(w["late"]), "engineer_ids": [str(w["anna"])], "start": tomorrow(15).isoformat()}
+    moved = await client.post("/api/v1/dispatch/moves", json=move | {"version": version}, headers=manager)
+    assert moved.status_code == 403
     kpis = await client.get("/api/v1/dispatch/published/kpis", headers=manager)
     assert kpis.status_code == 200, kpis.text
     explanation = await client.get(f"{TASKS}/{w['pinned']}/explanation", headers=manager)
