@@ -314,6 +314,9 @@ async def test_the_explanation_names_the_engineer_and_the_alternative(
     assert here["alternative"]["engineer_name"] in {"Ben", "Cleo"}
     assert set(here["alternative"]["extra_cost"]) == {"amount", "currency"}
     assert here["alternative"]["extra_cost"]["currency"] == "EUR"
+    alternative = here["alternative"]
+    assert here["why"].endswith(f"{alternative['extra_cost']['amount']} EUR)")
+    assert f"; {alternative['engineer_name']} would " in here["why"]
     assert [f["label"] for f in here["factors"]][:2] == ["Pinned", "Travel to it"]
     assert unplanned["engineer_names"] == []
     assert "pinned engineer Anna cannot do this task" in unplanned["why"]
