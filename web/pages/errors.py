@@ -55,8 +55,8 @@ def to_sign_in(request: Request[Any, Any, Any], _exc: Exception | None = None) -
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if request.headers.get("hx-request") == "true":
         # an HTMX request would swap the sign-in page into a fragment: ask htmx to load it instead
-        return Response(b"", status_code=401, headers={"HX-Redirect": sign_in_url(target)})
-    return Redirect(sign_in_url(target), status_code=303)
+        return Response(b"", status_code=401, headers={"HX-Redirect": sign_in_url(target), **NO_STORE})
+    return Redirect(sign_in_url(target), status_code=303, headers=NO_STORE)
 
 
 def page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
