@@ -195,3 +195,18 @@ async def test_only_the_sign_in_and_tracking_pages_are_public(app: Litestar, cli
             assert (answer.status_code, answer.headers["location"]) == (303, f"/sign-in?next={url}"), path
         else:  # a form posted without a session: to sign in, not acted on
             assert answer.status_code == 303 and answer.headers["location"].startswith("/sign-in"), path
+
+
+async def test_too_many_wrong_passwords_are_refused_for_a_while(
+    client: Client, person: PersonFactory, settings: Settings
+) -> None:
+    who = await person(Role.AGENT)
+    for _ in range(settings.auth.login_max_failures):
+        wrong: Any = await submit_sign_in(client, who.username, "wrong-password")
+        assert wrong.status_code == 401 and 'id="field-password-error"' in wrong.text
+
+    refused: Any = await submit_sign_in(client, who.username, PASSWORD)  # even the right one waits now
+
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == str(settings.auth.login_window_seconds)
+    assert "Too many failed sign-ins" in refused.text
