@@ -210,3 +210,14 @@ async def test_too_many_wrong_passwords_are_refused_for_a_while(
     assert refused.status_code == 429
     assert refused.headers["retry-after"] == str(settings.auth.login_window_seconds)
     assert "Too many failed sign-ins" in refused.text
+
+
+async def test_a_form_sent_after_the_session_ended_comes_back_to_its_page_after_sign_in(client: Client) -> None:
+    own = {**HTML, "referer": "https://testserver.local/home?tab=2"}
+    foreign = {**HTML, "referer": "https://evil.example/home"}
+
+    sent = await client.post("/account/locale", data={"locale": "en"}, headers=own, follow_redirects=False)
+    elsewhere = await client.post("/account/locale", data={"locale": "en"}, headers=foreign, follow_redirects=False)
+
+    assert (sent.status_code, sent.headers["location"]) == (303, "/sign-in?next=/home%3Ftab%3D2")
+    assert elsewhere.headers["location"] == "/sign-in"
