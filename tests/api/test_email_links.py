@@ -35,6 +35,12 @@ PATH_LIKE = re.compile(r"(?<![\w:/.])/(?:track|api|static)\b")  # a path with no
 
 
 @pytest.fixture
+def app(web_app: Litestar) -> Litestar:
+    """The whole product: the links lead to the tracking pages (web/), beside the API."""
+    return web_app
+
+
+@pytest.fixture
 def settings(settings: Settings) -> Settings:
     return replace(settings, public_base_url=BASE)
 

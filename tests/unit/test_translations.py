@@ -22,12 +22,21 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 TRANSLATED = [locale for locale in LOCALES if locale != "en"]
 
 
+SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "dist"})
+
+
+def _descend(path: str) -> bool:
+    """Only source folders: the sources are all under web/ (babel.cfg), never in npm packages."""
+    name = Path(path).name
+    return not name.startswith((".", "_")) and name not in SKIPPED_DIRS
+
+
 def source_msgids() -> set[str]:
     with (ROOT / "babel.cfg").open() as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
     found: set[str] = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT), method_map, options_map, keywords={"_": None}
+        str(ROOT), method_map, options_map, keywords={"_": None}, directory_filter=_descend
     ):
         found.add(message if isinstance(message, str) else message[0])
     return found

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from html import unescape
 
 import pytest
 from litestar import Litestar
@@ -39,7 +40,7 @@ async def client(app: Litestar) -> AsyncIterator[Client]:
 def form_value(html: str, name: str) -> str:
     match = re.search(rf'name="{re.escape(name)}" value="([^"]*)"', html)
     assert match, f"no {name} in the page:\n{html}"
-    return match.group(1)
+    return unescape(match.group(1))
 
 
 def csrf_of(html: str) -> str:

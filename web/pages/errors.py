@@ -10,8 +10,8 @@ and anything under /api/, gets the problem+json itself. A wrong address anywhere
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import Request, Response
 from litestar.exceptions import NotFoundException
@@ -21,7 +21,6 @@ from api.problems import EXCEPTION_HANDLERS as API_HANDLERS
 from web.pages.rendering import NO_STORE, page
 from web.pages.urls import sign_in_url
 
-Handler = Callable[[Request[Any, Any, Any], Any], Response[Any]]
 # What a page shows for each status; any other 4xx shows the general "not right" wording.
 SHOWN = frozenset({403, 404, 409, 422, 429, 500})
 
@@ -52,11 +51,22 @@ def error_page(
 
 
 def to_sign_in(request: Request[Any, Any, Any], _exc: Exception | None = None) -> Response[Any]:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    target: str | None = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method not in {"GET", "HEAD"}:
+        # a form sent after the session ended: come back to the page it was sent from (a GET of
+        # the form's own address would not be that page)
+        target = _same_site_referer(request)
     if request.headers.get("hx-request") == "true":
         # an HTMX request would swap the sign-in page into a fragment: ask htmx to load it instead
-        return Response(b"", status_code=401, headers={"HX-Redirect": sign_in_url(target)})
-    return Redirect(sign_in_url(target), status_code=303)
+        return Response(b"", status_code=401, headers={"HX-Redirect": sign_in_url(target), **NO_STORE})
+    return Redirect(sign_in_url(target), status_code=303, headers=NO_STORE)
+
+
+def _same_site_referer(request: Request[Any, Any, Any]) -> str | None:
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc:
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "")
 
 
 def page_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

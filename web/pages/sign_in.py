@@ -98,7 +98,10 @@ async def sign_in(
         wrong = answer.error.code == "invalid_credentials"
         field_error = FormErrors.from_error(answer.error, _, fields=FIELDS, field="password" if wrong else None)
         status = 429 if answer.error.code == "too_many_attempts" else 401
-        return _form(request, SignInForm(username=data.username, next=data.next), field_error, status_code=status)
+        answered = _form(request, SignInForm(username=data.username, next=data.next), field_error, status_code=status)
+        if "retry_after" in answer.error.extra:
+            answered.headers["Retry-After"] = str(answer.error.extra["retry_after"])
+        return answered
     principal = answer.principal
     assert principal is not None and principal.session_id is not None
     lifetime = dt.timedelta(minutes=settings.token_ttl_minutes)
