@@ -38,7 +38,7 @@ from masterdata.models import Engineer
 from scheduling import Violation, check_plan
 from service_mgmt.choices import DispatchRunKind, DispatchRunStatus, TaskStatus, WorkOrderStatus
 from service_mgmt.dispatch.plan_json import violation_json
-from service_mgmt.dispatch.problem_builder import Assigned, HorizonSpec, build_problem
+from service_mgmt.dispatch.problem_builder import LIVE_TASKS, Assigned, HorizonSpec, build_problem
 from service_mgmt.dispatch.published import published_plan
 from service_mgmt.dispatch.runs import find_run, policy_of
 from service_mgmt.dispatch.task_changes import check_task_version
@@ -293,8 +293,12 @@ async def move_task(session: AsyncSession, actor: Principal, data: MoveIn, *, cl
     if data.start < now:
         raise Invalid(Code.START_IN_PAST, "a task cannot be moved into the past", field="start")
     await _check_engineers(session, task, data.engineer_ids)
-    # a window around the day wide enough for every engineer's zone
-    horizon = HorizonSpec(first_day=(data.start - dt.timedelta(days=1)).date(), days=3)
+    # a window around the day wide enough for every engineer's zone, over the routes the move can touch
+    horizon = HorizonSpec(
+        first_day=(data.start - dt.timedelta(days=1)).date(),
+        days=3,
+        engineer_ids=tuple(sorted(await _engineers_in_reach(session, task, data.engineer_ids))),
+    )
     built = await build_problem(session, horizon, policy=policy, now=now)
     key = str(task.id)
     if key not in {t.id for t in built.problem.tasks}:
@@ -333,6 +337,25 @@ async def move_task(session: AsyncSession, actor: Principal, data: MoveIn, *, cl
     end = data.start + dt.timedelta(seconds=duration)
     await write_assignment(session, actor, task, data.engineer_ids, data.start, end, "move", now)
     return (await task_views(session, [task]))[0]
+
+
+async def _engineers_in_reach(session: AsyncSession, task: Task, engineer_ids: Sequence[UUID]) -> set[UUID]:
+    """The engineers whose routes a move can change: those it names, those who hold the task now, and
+    the crew partners of their live crew tasks (a crew task is planned only with its whole crew).
+
+    Only the move's own task and engineers answer for a violation (``_new_violations``), so checking
+    their routes alone gives the same answer as checking everyone's, at a fraction of the cost."""
+    holders = await session.scalars(select(TaskAssignment.engineer_id).where(TaskAssignment.task_id == task.id))
+    direct = set(engineer_ids) | set(holders)
+    crew_tasks = (
+        select(TaskAssignment.task_id)
+        .join(Task, Task.id == TaskAssignment.task_id)
+        .where(TaskAssignment.engineer_id.in_(direct), Task.crew_size > 1, Task.status.in_(LIVE_TASKS))
+    )
+    partners = await session.scalars(
+        select(TaskAssignment.engineer_id).where(TaskAssignment.task_id.in_(crew_tasks)).distinct()
+    )
+    return direct | set(partners)
 
 
 async def movable_task(session: AsyncSession, task_id: UUID) -> Task:
