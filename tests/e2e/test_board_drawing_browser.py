@@ -111,3 +111,12 @@ async def test_board_on_a_phone_stacks_the_queue_above_the_gantt(
     assert await phone.locator(".gantt__scroll").evaluate("(el) => el.scrollWidth > el.clientWidth")
     await screenshot(phone, "board-fixture-360")
     assert await serious_axe_violations(phone) == []
+
+    # the assign dialog fits the phone
+    await phone.get_by_role("button", name=f"Assign {answer['unassigned'][0]['work_order_number']}").click()
+    dialog = phone.get_by_role("dialog", name="Assign a task")
+    await expect(dialog).to_be_visible()
+    box = await dialog.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360
+    await phone.screenshot(path="/tmp/shots/board-assign-360.png")
+    assert await serious_axe_violations(phone) == []
