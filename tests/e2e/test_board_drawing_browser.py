@@ -120,3 +120,40 @@ async def test_board_on_a_phone_stacks_the_queue_above_the_gantt(
     assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360
     await phone.screenshot(path="/tmp/shots/board-assign-360.png")
     assert await serious_axe_violations(phone) == []
+
+
+async def test_the_board_speaks_chinese_and_formats_money_by_locale(
+    browser: Browser, live_server: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await make_user(sessions, "plan4", Role.PLANNER)
+    page = await signed_in(browser, live_server, "plan4", locale="zh-CN")
+    answer = board_answer(day=DAY, engineers=5, tasks=20, unassigned=3)
+    await serve_board(page, answer)
+    first = answer["assignments"][0]
+    explanation = {
+        "task_id": first["task_id"],
+        "engineer_names": first["engineer_names"],
+        "why": "Anna: 12 min away, has hvac level 2",
+        "alternative": {
+            "engineer_id": answer["engineers"][1]["id"],
+            "engineer_name": answer["engineers"][1]["name"],
+            "extra_minutes": 34,
+            "extra_cost": {"amount": "1234.50", "currency": "EUR"},
+        },
+        "factors": [{"label": "Travel", "value": "12 min"}],
+    }
+
+    async def explain(route: Route) -> None:
+        await route.fulfill(status=200, content_type="application/json", body=json.dumps(explanation))
+
+    await page.route(f"**/api/v1/dispatch/tasks/{first['task_id']}/explanation", explain)
+    await open_board(page, live_server, f"?start={DAY}")
+    await expect(page.locator("#queue-title")).to_contain_text("未分配")
+    await expect(page.locator("#queue-total")).to_have_text("任务：3")
+    await page.locator(f".gantt__block[data-task-id='{first['task_id']}']").click()
+    await page.get_by_role("button", name="为什么选这位工程师？").click()
+    popover = page.get_by_role("dialog")
+    await expect(popover).to_contain_text("34 分钟")
+    # the money in the viewer's locale (Intl.NumberFormat with <html lang>), not the raw amount
+    await expect(popover).to_contain_text("€1,234.50")
+    await screenshot(page, "board-zh-1280")
