@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 from playwright.async_api import Browser, Page, Route, expect
@@ -62,6 +63,17 @@ async def test_a_hundred_engineers_render_virtualised(
     await page.get_by_label("Search").fill("Waiting customer 13")
     await expect(queue).to_have_count(1)
     await expect(queue.first).to_contain_text("nobody free has electrical level 3")
+
+    # "later" works as a link without JavaScript; with it, the board refetches and the URL follows
+    later = page.get_by_role("link", name="Later")
+    await expect(later).to_have_attribute("href", "?start=2026-12-09&days=1&territory=North&sort=utilisation")
+    async with page.expect_request(lambda r: "/dispatch/board?start=2026-12-09" in r.url) as moved:
+        await later.click()
+    assert "territory=North" in (await moved.value).url
+    await expect(page).to_have_url(re.compile(r"start=2026-12-09&days=1&sort=utilisation&territory=North$"))
+    async with page.expect_request(lambda r: "/dispatch/board?" in r.url and "days=7" in r.url):
+        await page.get_by_label("Days").select_option("7")
+    await expect(page).to_have_url(re.compile(r"days=7"))
 
 
 async def test_blocks_are_selected_and_walked_by_keyboard(
