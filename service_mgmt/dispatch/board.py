@@ -202,6 +202,9 @@ async def read_board(
     *,
     travel: TravelProvider = DEFAULT_TRAVEL,
 ) -> Board:
+    # first: a change landing while the board is read leaves an older revision, so the live update
+    # about it still makes the client refetch (read last, it could hide that change)
+    revision = await board_revision(session)
     rows = await _engineers(session, query)
     zone_name = _board_zone(rows)
     zone = ZoneInfo(zone_name)
@@ -232,7 +235,7 @@ async def read_board(
         start=window.start,
         end=window.end,
         time_zone=zone_name,
-        revision=await board_revision(session),
+        revision=revision,
         can_edit=actor.role in EDITORS,
         engineers=engineers,
         assignments=assignments,

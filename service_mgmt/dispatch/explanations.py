@@ -3,8 +3,7 @@ other engineer, priced now by the exact insertion evaluator over the published p
 ``published.PublishedCache``), so a manual move since the last run is explained as it stands. A task
 not in the plan is explained by the latest run's reason and its cheapest place (if any).
 
-Money is the objective's units, which the policies weigh as cents (``cost_per_second``), in the
-engineer's currency.
+Money is the objective's units as cents in the engineer's currency (``money``).
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -25,16 +23,11 @@ from core.errors import NotFound
 from masterdata.models import Engineer
 from scheduling import CostBreakdown, InsertionIndex, explain_task
 from service_mgmt.dispatch.board import latest_unassigned, name_ids
+from service_mgmt.dispatch.money import Money, money
 from service_mgmt.dispatch.problem_builder import HorizonSpec
 from service_mgmt.dispatch.published import Published, PublishedCache, load_published, published_plan
 from service_mgmt.dispatch.runs import policy_of
 from service_mgmt.models import Task, TaskAssignment
-
-
-@dataclass(frozen=True, slots=True)
-class Money:
-    amount: str
-    currency: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +53,6 @@ class TaskExplanation:
     why: str
     alternative: ExplainedAlternative | None
     factors: list[Factor]
-
-
-def money(cents: int, currency: str) -> Money:
-    """Objective units (cents) as a decimal amount with two places."""
-    return Money(str((Decimal(cents) / 100).quantize(Decimal("0.01"))), currency)
 
 
 def minutes(seconds: int) -> int:
