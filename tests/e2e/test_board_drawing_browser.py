@@ -47,6 +47,11 @@ async def test_a_hundred_engineers_render_virtualised(
     rendered = await rows.count()
     assert 5 < rendered < 40, rendered  # only the rows in view (and a margin), not all 100
     assert await page.locator(".gantt__block").count() < 400
+    # travel is drawn before each visit: it ends where the visit starts
+    first = page.locator(".gantt__row").first
+    travel = await first.locator(".gantt__travel").first.bounding_box()
+    visit = await first.locator(".gantt__block").first.bounding_box()
+    assert travel and visit and travel["width"] > 5 and abs(travel["x"] + travel["width"] - visit["x"]) < 2
 
     # scrolling to the end brings the last engineer in and drops the first
     await page.locator(".gantt__scroll").evaluate("(el) => { el.scrollTop = el.scrollHeight; }")

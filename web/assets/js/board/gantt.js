@@ -252,8 +252,9 @@ export function init(board) {
   }
 
   function span(className, start, end) {
-    const from = Math.max(Date.parse(start), view.start);
-    const to = Math.min(Date.parse(end), view.end);
+    const ms = (value) => (typeof value === "number" ? value : Date.parse(value));
+    const from = Math.max(ms(start), view.start);
+    const to = Math.min(ms(end), view.end);
     return place(el("span", className), geometry.x(from), Math.max(0, geometry.x(to) - geometry.x(from)));
   }
 
