@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.auth import Role
 from tests.e2e.board_fixture import board_answer
-from tests.e2e.board_helpers import make_user, open_board, screenshot, serious_axe_violations, signed_in
+from tests.e2e.board_helpers import make_user, open_board, screenshot, script_errors, serious_axe_violations, signed_in
 
 DAY = dt.date(2026, 12, 8)
 
@@ -79,6 +79,7 @@ async def test_a_hundred_engineers_render_virtualised(
     async with page.expect_request(lambda r: "/dispatch/board?" in r.url and "days=7" in r.url):
         await page.get_by_label("Days").select_option("7")
     await expect(page).to_have_url(re.compile(r"days=7"))
+    assert script_errors(page) == []
 
 
 async def test_blocks_are_selected_and_walked_by_keyboard(
@@ -174,3 +175,4 @@ async def test_the_board_speaks_chinese_and_formats_money_by_locale(
     # the money in the viewer's locale (Intl.NumberFormat with <html lang>), not the raw amount
     await expect(popover).to_contain_text("€1,234.50")
     await screenshot(page, "board-zh-1280")
+    assert script_errors(page) == []
