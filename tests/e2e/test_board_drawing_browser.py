@@ -115,6 +115,8 @@ async def test_board_on_a_phone_stacks_the_queue_above_the_gantt(
     answer = board_answer(day=DAY, engineers=30, tasks=240, unassigned=6)
     await serve_board(wide, answer)
     await open_board(wide, live_server, f"?start={DAY}")
+    await wide.get_by_text("Legend", exact=True).click()
+    await expect(wide.locator(".legend__list")).to_contain_text("Pinned (the optimizer keeps it)")
     await screenshot(wide, "board-fixture-1280")
     assert await serious_axe_violations(wide) == []
 
