@@ -34,7 +34,7 @@ from masterdata.models import Engineer as EngineerRow
 from scheduling import HaversineTravel, Location, Priority, TravelProvider
 from service_mgmt.choices import DispatchRunKind, DispatchRunStatus, TaskStatus
 from service_mgmt.dispatch.problem_builder import LIVE_ORDERS
-from service_mgmt.dispatch.published import fingerprint
+from service_mgmt.dispatch.published import count_of, fingerprint_marks, latest_of
 from service_mgmt.models import DispatchRun, Task, TaskAssignment, WorkOrder
 
 EDITORS = frozenset({Role.ADMIN, Role.PLANNER})
@@ -249,9 +249,10 @@ async def board_revision(session: AsyncSession) -> str:
     """Changes whenever anything a board shows changes: the dispatch fingerprint (tasks, assignments,
     work orders, sites, engineers, skills, hours, absences) plus the runs, whose reasons it shows. One
     aggregate query; cheap enough for every live update to compare."""
-    marks = await fingerprint(session)
-    runs = (await session.execute(select(func.count(DispatchRun.id), func.max(DispatchRun.updated_at)))).one()
-    text = "|".join(str(m) for m in (*marks, *runs))
+    marks = (
+        await session.execute(select(*fingerprint_marks(), count_of(DispatchRun), latest_of(DispatchRun.updated_at)))
+    ).one()
+    text = "|".join(str(m) for m in marks)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 

@@ -314,6 +314,9 @@ async def test_the_explanation_names_the_engineer_and_the_alternative(
     assert here["alternative"]["engineer_name"] in {"Ben", "Cleo"}
     assert set(here["alternative"]["extra_cost"]) == {"amount", "currency"}
     assert here["alternative"]["extra_cost"]["currency"] == "EUR"
+    alternative = here["alternative"]
+    assert here["why"].endswith(f"{alternative['extra_cost']['amount']} EUR)")
+    assert f"; {alternative['engineer_name']} would " in here["why"]
     assert [f["label"] for f in here["factors"]][:2] == ["Pinned", "Travel to it"]
     assert unplanned["engineer_names"] == []
     assert "pinned engineer Anna cannot do this task" in unplanned["why"]
@@ -369,9 +372,9 @@ async def test_the_board_reads_in_a_fixed_handful_of_statements_whatever_the_siz
     finally:
         event.remove(Engine, "before_cursor_execute", count)
 
-    # engineers, skills, hours, absences, planned tasks, crews, open tasks, the run's reasons, revision
-    # (2), and with a filter the names of crew members and people in reasons who are off the board
-    assert max(statements) <= 14, statements
+    # revision, engineers, skills, hours, absences, planned tasks, crews, open tasks, the run's reasons,
+    # and with a filter the names of crew members and people in reasons who are off the board
+    assert max(statements) <= 13, statements
     async with sessions() as session:
         full = await read_board(session, SYSTEM, BoardQuery(start=data.first_day, days=3))
     assert len(full.engineers) == 12 and len(full.assignments) == 12 * 4 * 2
