@@ -64,6 +64,12 @@ export function init(board) {
     board.root.dataset.state = board.data ? "refreshing" : "loading";
   });
   board.on("loaded", (data) => render(data));
+  board.on("unchanged", () => {
+    board.root.dataset.state = "ready";
+  });
+  board.on("load-failed", () => {
+    board.root.dataset.state = board.data ? "ready" : "failed";
+  });
   board.on("selected", () => markSelection());
   narrow.addEventListener("change", () => board.data && render(board.data));
 
