@@ -347,4 +347,9 @@ async def test_a_hundred_engineers_with_a_thousand_tasks_from_the_api(
     await expect(rows.last).to_be_visible()
     assert await rows.count() < 40
     await screenshot(page, "board-100x1000-1280")
+    # three days: the same engineers over a wider window, the day labels in the axis
+    await page.get_by_label("Days").select_option("3")
+    await expect(page.locator(".gantt__day")).to_have_count(3)
+    await expect(page.locator("#board")).to_have_attribute("data-state", "ready")
+    await screenshot(page, "board-3days-1280")
     assert script_errors(page) == []
