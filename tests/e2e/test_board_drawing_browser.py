@@ -178,3 +178,17 @@ async def test_the_board_speaks_chinese_and_formats_money_by_locale(
     await expect(popover).to_contain_text("€1,234.50")
     await screenshot(page, "board-zh-1280")
     assert script_errors(page) == []
+
+    # on a phone the popover stays inside the screen
+    phone = await signed_in(browser, live_server, "plan4", width=360, height=780, locale="zh-CN")
+    await serve_board(phone, answer)
+    await phone.route(f"**/api/v1/dispatch/tasks/{first['task_id']}/explanation", explain)
+    await open_board(phone, live_server, f"?start={DAY}")
+    await phone.locator(f".gantt__block[data-task-id='{first['task_id']}']").click()
+    await phone.get_by_role("button", name="为什么选这位工程师？").click()
+    popover = phone.get_by_role("dialog")
+    await expect(popover).to_contain_text("€1,234.50")
+    box = await popover.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360
+    await phone.screenshot(path="/tmp/shots/board-zh-explanation-360.png")
+    assert await serious_axe_violations(phone) == []
