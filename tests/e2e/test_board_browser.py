@@ -17,7 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.auth import Role
 from core.db import session_scope
-from tests.e2e.board_helpers import PASSWORD, make_user, open_board, screenshot, serious_axe_violations, signed_in
+from tests.e2e.board_helpers import (
+    PASSWORD,
+    make_user,
+    open_board,
+    screenshot,
+    script_errors,
+    serious_axe_violations,
+    signed_in,
+)
 from tests.integration.dispatch_fixtures import engineer, job, next_day, site
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -31,6 +39,7 @@ class Scene:
     ben: str
     planned: str  # Anna's visit at 09:00
     planned_number: str
+    planned_order: str
     boiler: str  # open, needs hvac 3: only Anna has it
     boiler_order: str
     boiler_number: str
@@ -57,6 +66,7 @@ async def scene(sessions: async_sessionmaker[AsyncSession]) -> Scene:
         str(ben.id),
         str(planned.id),
         numbers[planned.work_order_id],
+        str(planned.work_order_id),
         str(boiler.id),
         str(boiler.work_order_id),
         numbers[boiler.work_order_id],
@@ -90,7 +100,15 @@ async def drop_at(page: Page, source: str, engineer_id: str, start: dt.datetime)
     lane = page.locator(f".gantt__lane[data-engineer-id='{engineer_id}']")
     window_start = dt.datetime.fromisoformat(await page.evaluate("window.__boardStart"))
     x = (start - window_start).total_seconds() / 3600 * PX_PER_HOUR_ONE_DAY
-    await scroller.evaluate("(el, x) => { el.scrollLeft = Math.max(0, x - 120); }", x)
+    # scroll so that both the dragged block (when it is one) and the target time are in view
+    await scroller.evaluate(
+        """(el, [x, source]) => {
+            const block = document.querySelector(source).closest(".gantt__block");
+            const from = block ? block.offsetLeft : x;
+            el.scrollLeft = Math.max(0, Math.min(x, from) - 30);
+        }""",
+        [x, source],
+    )
     box = await lane.bounding_box()
     assert box is not None
     handle = await page.locator(source).bounding_box()
@@ -138,6 +156,7 @@ async def test_planner_sees_the_plan_drags_and_assigns(
     await expect(status).to_contain_text("Not saved")
     await expect(status.locator("li").first).to_be_visible()
     await expect(item).to_have_class("queue__item queue__item--p1 is-refused")
+    await screenshot(page, "board-refused-1280")
     unchanged = await task_state(api, s.boiler_order, s.boiler)
     assert unchanged["planned_start"] is None and unchanged["assignments"] == []
 
@@ -153,6 +172,7 @@ async def test_planner_sees_the_plan_drags_and_assigns(
     saved = await task_state(api, s.boiler_order, s.boiler)
     assert dt.datetime.fromisoformat(saved["planned_start"]) == start
     assert [a["engineer_id"] for a in saved["assignments"]] == [s.anna]
+    assert script_errors(page) == []
     await api.aclose()
 
 
@@ -214,8 +234,11 @@ async def test_keyboard_only_assignment(
     explanation = page.get_by_role("dialog", name="Why Anna Berger")
     await expect(explanation).to_be_visible()
     await expect(explanation).not_to_contain_text("Loading")
+    await screenshot(page, "board-explanation-1280")
     await page.keyboard.press("Escape")
     await expect(explanation).to_be_hidden()
+    await expect(page.locator("#board-selection").get_by_role("button", name="Why this engineer?")).to_be_focused()
+    assert script_errors(page) == []
     await api.aclose()
 
 
@@ -244,6 +267,7 @@ async def test_manager_reads_the_board_without_edit_controls(
     await expect(phone.locator(".gantt__name", has_text="Anna Berger")).to_be_visible()
     await screenshot(phone, "board-360")
     assert await serious_axe_violations(phone) == []
+    assert script_errors(page) == [] and script_errors(phone) == []
 
 
 def _local(day: dt.date, hour: int) -> dt.datetime:
@@ -253,3 +277,79 @@ def _local(day: dt.date, hour: int) -> dt.datetime:
 def _quarter_up(moment: dt.datetime) -> dt.datetime:
     minutes = (-moment.minute) % 15
     return (moment + dt.timedelta(minutes=minutes)).replace(second=0, microsecond=0)
+
+
+async def test_a_stale_drag_says_who_changed_what_and_reloads(
+    browser: Browser, live_server: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    s = await scene(sessions)
+    await make_user(sessions, "planner3", Role.PLANNER)
+    await make_user(sessions, "planner4", Role.PLANNER)
+    page = await signed_in(browser, live_server, "planner3")
+    await open_board(page, live_server, f"?start={s.day}&days=1")
+    await remember_window(page)
+    block = page.locator(f".gantt__block[data-task-id='{s.planned}']")
+    await expect(block).to_be_visible()
+
+    # another planner pins the visit after this page loaded it
+    other = await api_client(live_server, "planner4")
+    task = await task_state(other, s.planned_order, s.planned)
+    pinned = await other.post(f"/api/v1/dispatch/tasks/{s.planned}/pin", json={"version": task["version"]})
+    assert pinned.status_code == 200, pinned.text
+
+    await drop_at(page, f".gantt__block[data-task-id='{s.planned}']", s.anna, _local(s.day, 14))
+    status = page.locator("#board-status")
+    await expect(status).to_contain_text("the plan changed meanwhile")
+    await expect(status).to_contain_text("planner4")
+    # reloaded: the block now shows the other planner's pin, and the visit did not move
+    await expect(block).to_have_class(re.compile(r"\bis-pinned\b"))
+    after = await task_state(other, s.planned_order, s.planned)
+    assert dt.datetime.fromisoformat(after["planned_start"]) == _local(s.day, 9)
+
+    # in the dialog a stale edit keeps the planner's input: the next "Assign" uses the new version
+    await block.click()
+    await page.locator("#board-selection").get_by_role("button", name="Move…").click()
+    dialog = page.get_by_role("dialog", name="Assign a task")
+    await page.get_by_label("Start", exact=True).select_option("15:00")
+    unpinned = await other.post(f"/api/v1/dispatch/tasks/{s.planned}/unpin", json={"version": after["version"]})
+    assert unpinned.status_code == 200, unpinned.text
+    await dialog.get_by_role("button", name="Assign", exact=True).click()
+    await expect(dialog.get_by_role("alert")).to_contain_text("the plan changed meanwhile")
+    await expect(dialog.get_by_role("alert")).to_contain_text("planner4")
+    await expect(page.get_by_label("Start", exact=True)).to_have_value("15:00")
+    await dialog.get_by_role("button", name="Assign", exact=True).click()
+    await expect(dialog).to_be_hidden()
+    await expect(page.locator("#board-status")).to_contain_text("Saved")
+    moved = await task_state(other, s.planned_order, s.planned)
+    assert dt.datetime.fromisoformat(moved["planned_start"]) == _local(s.day, 15)
+    assert script_errors(page) == []
+    await other.aclose()
+
+
+async def test_a_hundred_engineers_with_a_thousand_tasks_from_the_api(
+    browser: Browser, live_server: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """The benchmark's volume through the real read model: the board renders, only the rows in
+    view are in the DOM, and the names, reasons and counts come through."""
+    from bench.board_data import BoardVolume, generate
+
+    data = await generate(sessions, BoardVolume(engineers=100, tasks=1000))
+    await make_user(sessions, "planner5", Role.PLANNER)
+    page = await signed_in(browser, live_server, "planner5")
+    await open_board(page, live_server, f"?start={data.first_day}&days=1")
+    rows = page.locator(".gantt__row")
+    assert 5 < await rows.count() < 40
+    await expect(page.locator(".gantt__block").first).to_be_visible()
+    assert await page.locator("#queue-list .queue__item").count() > 0
+    total = await page.evaluate("document.querySelectorAll('#queue-counts .queue__count').length")
+    assert total == 4
+    await page.locator(".gantt__scroll").evaluate("(el) => { el.scrollTop = el.scrollHeight; }")
+    await expect(rows.last).to_be_visible()
+    assert await rows.count() < 40
+    await screenshot(page, "board-100x1000-1280")
+    # three days: the same engineers over a wider window, the day labels in the axis
+    await page.get_by_label("Days").select_option("3")
+    await expect(page.locator(".gantt__day")).to_have_count(3)
+    await expect(page.locator("#board")).to_have_attribute("data-state", "ready")
+    await screenshot(page, "board-3days-1280")
+    assert script_errors(page) == []

@@ -27,6 +27,7 @@ export function init(board) {
     engineers: [],
     byEngineer: new Map(), // engineer id -> assignments, by start
     rows: new Map(), // index -> rendered row element
+    key: "", // window and scale of the last render
     first: 0,
     last: -1,
   };
@@ -64,6 +65,12 @@ export function init(board) {
     board.root.dataset.state = board.data ? "refreshing" : "loading";
   });
   board.on("loaded", (data) => render(data));
+  board.on("unchanged", () => {
+    board.root.dataset.state = "ready";
+  });
+  board.on("load-failed", () => {
+    board.root.dataset.state = board.data ? "ready" : "failed";
+  });
   board.on("selected", () => markSelection());
   narrow.addEventListener("change", () => board.data && render(board.data));
 
@@ -71,7 +78,9 @@ export function init(board) {
     view.start = Date.parse(data.start);
     view.end = Date.parse(data.end);
     view.zone = data.time_zone || "UTC";
-    view.pxPerHour = PX_PER_HOUR[board.filters.days] || PX_PER_HOUR[1];
+    // the answer's window decides the scale (a DST day is 23 or 25 hours: still one day)
+    const days = Math.round((view.end - view.start) / (24 * HOUR));
+    view.pxPerHour = PX_PER_HOUR[days] || PX_PER_HOUR[board.filters.days] || PX_PER_HOUR[1];
     view.nameWidth = narrow.matches ? 112 : 200;
     view.engineers = data.engineers;
     view.byEngineer = new Map(data.engineers.map((e) => [e.id, []]));
@@ -80,8 +89,11 @@ export function init(board) {
     }
     for (const list of view.byEngineer.values()) list.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
 
+    // a refetch of the same window keeps the scroll position; another window starts at the work
+    const sameWindow = view.key === `${data.start}|${data.end}|${view.pxPerHour}|${view.nameWidth}`;
+    view.key = `${data.start}|${data.end}|${view.pxPerHour}|${view.nameWidth}`;
     const keepTop = scroller?.scrollTop || 0;
-    const keepLeft = scroller?.scrollLeft;
+    const keepLeft = sameWindow ? scroller?.scrollLeft : undefined;
     const hadFocus = host.contains(document.activeElement) ? document.activeElement.dataset.taskId : null;
     host.replaceChildren(frameFor(data));
     view.rows = new Map();
@@ -250,8 +262,9 @@ export function init(board) {
   }
 
   function span(className, start, end) {
-    const from = Math.max(Date.parse(start), view.start);
-    const to = Math.min(Date.parse(end), view.end);
+    const ms = (value) => (typeof value === "number" ? value : Date.parse(value));
+    const from = Math.max(ms(start), view.start);
+    const to = Math.min(ms(end), view.end);
     return place(el("span", className), geometry.x(from), Math.max(0, geometry.x(to) - geometry.x(from)));
   }
 
