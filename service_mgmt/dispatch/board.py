@@ -24,7 +24,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Row, Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import Principal, Role
@@ -217,7 +217,7 @@ async def read_board(
     await _add_names(session, names, {e for crew in crews.values() for e in crew})
     engineers = [_engineer(r, skills[r.id], hours[r.id], absences[r.id], query, window) for r in rows]
     shown = set(ids)
-    assignments = [_assignment(row, crews.get(row[0].id, []), names) for row in planned]
+    assignments = [_assignment(row, crews.get(row.id, []), names) for row in planned]
     _add_travel(assignments, {r.id: r for r in rows}, shown, travel)
     routes = _routes(assignments, {r.id: r for r in rows}, shown)
     _place_lunches(engineers, rows, assignments, window)
@@ -225,8 +225,8 @@ async def read_board(
     if query.sort == "utilisation":
         engineers.sort(key=lambda e: (e.utilisation, e.name.casefold(), e.number))
     open_rows = await _open_tasks(session, query, window)
-    reasons = await _latest_reasons(session, [row[0].id for row in open_rows], names)
-    unassigned = [_unassigned(row, reasons.get(str(row[0].id))) for row in open_rows]
+    reasons = await _latest_reasons(session, [row.id for row in open_rows], names)
+    unassigned = [_unassigned(row, reasons.get(str(row.id))) for row in open_rows]
     by_priority = {p.name: 0 for p in Priority} | dict(Counter(u.priority for u in unassigned))
     return Board(
         start=window.start,
@@ -340,7 +340,29 @@ def _clip(span: Span, window: Span) -> Span | None:
 
 # --- planned tasks ------------------------------------------------------------------------------
 
-_TaskRow = tuple[Task, str, str, str, float | None, float | None]  # task, order number, customer, site...
+# Plain columns, not ORM objects: a board reads a thousand tasks, and rows skip the identity map.
+TASK_COLUMNS = (
+    Task.id,
+    Task.version,
+    Task.work_order_id,
+    Task.name,
+    Task.site_id,
+    Task.duration_minutes,
+    Task.required_skills,
+    Task.time_windows,
+    Task.priority,
+    Task.crew_size,
+    Task.pinned,
+    Task.status,
+    Task.planned_start,
+    Task.planned_end,
+    WorkOrder.number.label("order_number"),
+    Customer.name.label("customer_name"),
+    Site.name.label("site_name"),
+    Site.latitude,
+    Site.longitude,
+)
+_TaskRow = Row[Any]  # TASK_COLUMNS by name
 
 
 def _with_context(stmt: Select[Any]) -> Select[Any]:
@@ -369,11 +391,9 @@ async def _planned(session: AsyncSession, ids: Sequence[UUID], window: Span) -> 
     if not ids:
         return []
     stmt = _with_context(
-        select(Task, WorkOrder.number, Customer.name, Site.name, Site.latitude, Site.longitude)
-        .join(Site, Site.id == Task.site_id)
-        .where(Task.id.in_(_planned_ids(ids, window)))
+        select(*TASK_COLUMNS).join(Site, Site.id == Task.site_id).where(Task.id.in_(_planned_ids(ids, window)))
     ).order_by(Task.planned_start, WorkOrder.number, Task.sequence)
-    return [tuple(r) for r in await session.execute(stmt)]  # type: ignore[misc]
+    return list((await session.execute(stmt)).all())
 
 
 async def _crews(session: AsyncSession, ids: Sequence[UUID], window: Span) -> dict[UUID, list[UUID]]:
@@ -400,17 +420,16 @@ async def _add_names(session: AsyncSession, names: dict[UUID, str], wanted: Iter
             names[engineer_id] = name
 
 
-def sla_due(task: Task) -> dt.datetime | None:
+def sla_due(task: Task | _TaskRow) -> dt.datetime | None:
     ends = [dt.datetime.fromisoformat(w["end"]) for w in task.time_windows if w.get("kind") == "sla"]
     return min(ends) if ends else None
 
 
-def skills_of(task: Task) -> list[SkillLevel]:
+def skills_of(task: Task | _TaskRow) -> list[SkillLevel]:
     return [SkillLevel(str(s["skill"]), int(s["level"])) for s in task.required_skills]
 
 
-def _assignment(row: _TaskRow, crew: list[UUID], names: Mapping[UUID, str]) -> BoardAssignment:
-    task, number, customer, site_name, latitude, longitude = row
+def _assignment(task: _TaskRow, crew: list[UUID], names: Mapping[UUID, str]) -> BoardAssignment:
     assert task.planned_start is not None
     end = task.planned_end or task.planned_start + dt.timedelta(minutes=task.duration_minutes)
     due = sla_due(task)
@@ -418,10 +437,10 @@ def _assignment(row: _TaskRow, crew: list[UUID], names: Mapping[UUID, str]) -> B
         task_id=task.id,
         task_version=task.version,
         work_order_id=task.work_order_id,
-        work_order_number=number,
+        work_order_number=task.order_number,
         name=task.name,
-        customer_name=customer,
-        site=SiteRef(task.site_id, site_name, latitude, longitude),
+        customer_name=task.customer_name,
+        site=SiteRef(task.site_id, task.site_name, task.latitude, task.longitude),
         engineer_ids=list(crew),
         engineer_names=[names.get(e, "?") for e in crew],
         start=task.planned_start,
@@ -547,7 +566,7 @@ async def _open_tasks(session: AsyncSession, query: BoardQuery, window: Span) ->
     meet the window (or which have none: any time will do) or whose SLA falls due before its end."""
     has_crew = exists().where(TaskAssignment.task_id == Task.id)
     stmt = _with_context(
-        select(Task, WorkOrder.number, Customer.name, Site.name, Site.latitude, Site.longitude)
+        select(*TASK_COLUMNS)
         .join(Site, Site.id == Task.site_id)
         .where(
             Task.status == TaskStatus.OPEN.value,
@@ -559,16 +578,15 @@ async def _open_tasks(session: AsyncSession, query: BoardQuery, window: Span) ->
         # a site without a territory is every territory's, as in the problem builder
         stmt = stmt.where(or_(Site.territory == query.territory, Site.territory.is_(None)))
     out: list[_TaskRow] = []
-    for row in await session.execute(stmt):
-        task = row[0]
+    for task in await session.execute(stmt):
         if query.skill and not any(s.get("skill") == query.skill for s in task.required_skills):
             continue
         if _due_in(task, window):
-            out.append(tuple(row))  # type: ignore[arg-type]
+            out.append(task)
     return out
 
 
-def _due_in(task: Task, window: Span) -> bool:
+def _due_in(task: _TaskRow, window: Span) -> bool:
     due = sla_due(task)
     if due is not None and due < window.end:
         return True  # due in the window, or already overdue
@@ -581,16 +599,15 @@ def _due_in(task: Task, window: Span) -> bool:
     )
 
 
-def _unassigned(row: _TaskRow, reason: BoardReason | None) -> BoardUnassigned:
-    task, number, customer, site_name, latitude, longitude = row
+def _unassigned(task: _TaskRow, reason: BoardReason | None) -> BoardUnassigned:
     return BoardUnassigned(
         task_id=task.id,
         task_version=task.version,
         work_order_id=task.work_order_id,
-        work_order_number=number,
+        work_order_number=task.order_number,
         name=task.name,
-        customer_name=customer,
-        site=SiteRef(task.site_id, site_name, latitude, longitude),
+        customer_name=task.customer_name,
+        site=SiteRef(task.site_id, task.site_name, task.latitude, task.longitude),
         priority=task.priority,
         status=task.status,
         sla_due=sla_due(task),
@@ -685,7 +702,7 @@ async def read_assignment(
     crews = await _crews(session, [lead_id], window)
     names = {lead_id: lead.name}
     await _add_names(session, names, {e for crew in crews.values() for e in crew})
-    assignments = [_assignment(row, crews.get(row[0].id, []), names) for row in planned]
+    assignments = [_assignment(row, crews.get(row.id, []), names) for row in planned]
     # the lead's day only: a crew member's travel is read from the lead's route here
     _add_travel(assignments, {lead_id: lead}, {lead_id}, travel)
     return next((a for a in assignments if a.task_id == task_id), None)

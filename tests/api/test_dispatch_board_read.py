@@ -208,9 +208,22 @@ async def test_roles_readers_read_and_only_planners_pin(
     client: Client, sessions: Sessions, login_as: UserFactory
 ) -> None:
     w = await world(sessions)
-    for role in (Role.TECHNICIAN, Role.AGENT):
-        response = await client.get(BOARD, headers=await login_as(role))
-        assert response.status_code == 403 and problem_of(response)["code"] == "role_not_allowed"
+    async with session_scope(sessions) as session:
+        customer_id = (await site(session, "Customer's own", NEAR)).customer_id
+    outsiders = [
+        await login_as(Role.TECHNICIAN, engineer_id=w["ben"]),
+        await login_as(Role.AGENT),
+        await login_as(Role.CUSTOMER, customer_id=customer_id),
+    ]
+    for headers in outsiders:
+        for method, url, body in (
+            ("GET", BOARD, None),
+            ("GET", f"{TASKS}/{w['pinned']}/explanation", None),
+            ("GET", "/api/v1/dispatch/published/kpis", None),
+            ("POST", f"{TASKS}/{w['late']}/pin", {"version": 1}),
+        ):
+            response = await client.request(method, url, json=body, headers=headers)
+            assert response.status_code == 403 and problem_of(response)["code"] == "role_not_allowed", (method, url)
     manager = await login_as(Role.MANAGER)
     seen = await get_board(client, manager)
     assert seen["can_edit"] is False and len(seen["assignments"]) == 3
@@ -218,6 +231,9 @@ async def test_roles_readers_read_and_only_planners_pin(
     for path in ("pin", "unpin"):
         response = await client.post(f"{TASKS}/{w['late']}/{path}", json={"version": version}, headers=manager)
         assert response.status_code == 403
+    move = {"task_id": str(w["late"]), "engineer_ids": [str(w["anna"])], "start": tomorrow(15).isoformat()}
+    moved = await client.post("/api/v1/dispatch/moves", json=move | {"version": version}, headers=manager)
+    assert moved.status_code == 403
     kpis = await client.get("/api/v1/dispatch/published/kpis", headers=manager)
     assert kpis.status_code == 200, kpis.text
     explanation = await client.get(f"{TASKS}/{w['pinned']}/explanation", headers=manager)
