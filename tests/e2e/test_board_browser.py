@@ -6,6 +6,7 @@ keyboard alone; a manager reads without edit controls; axe finds nothing serious
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,6 +31,7 @@ class Scene:
     ben: str
     planned: str  # Anna's visit at 09:00
     planned_number: str
+    planned_order: str
     boiler: str  # open, needs hvac 3: only Anna has it
     boiler_order: str
     boiler_number: str
@@ -56,6 +58,7 @@ async def scene(sessions: async_sessionmaker[AsyncSession]) -> Scene:
         str(ben.id),
         str(planned.id),
         numbers[planned.work_order_id],
+        str(planned.work_order_id),
         str(boiler.id),
         str(boiler.work_order_id),
         numbers[boiler.work_order_id],
@@ -137,13 +140,15 @@ async def test_planner_sees_the_plan_drags_and_assigns(
     await expect(status).to_contain_text("Not saved")
     await expect(status.locator("li").first).to_be_visible()
     await expect(item).to_have_class("queue__item queue__item--p1 is-refused")
+    await screenshot(page, "board-refused-1280")
     unchanged = await task_state(api, s.boiler_order, s.boiler)
     assert unchanged["planned_start"] is None and unchanged["assignments"] == []
 
-    # a feasible slot from the insertion ranking: the drop saves and the block appears on the row
-    ranked = (await api.post("/api/v1/dispatch/insertions", json={"task_id": s.boiler, "days": 1})).json()
-    option = next(o for o in ranked["options"] if o["engineer_id"] == s.anna)
-    start = _quarter_up(dt.datetime.fromisoformat(option["start"]))
+    # a feasible slot: Anna has hvac 3, and her afternoon is free (she works 08:00-17:00, one visit
+    # at 09:00); the insertion ranking agrees that she is the one who can take it
+    ranked = (await api.post("/api/v1/dispatch/insertions", json={"task_id": s.boiler, "days": 2})).json()
+    assert {o["engineer_id"] for o in ranked["options"]} == {s.anna}
+    start = _local(s.day, 13)
     await drop_at(page, f".queue__item[data-task-id='{s.boiler}'] .queue__head", s.anna, start)
     await expect(status).to_contain_text("Saved")
     block = page.locator(f".gantt__row[data-engineer-id='{s.anna}'] .gantt__block[data-task-id='{s.boiler}']")
@@ -212,6 +217,7 @@ async def test_keyboard_only_assignment(
     explanation = page.get_by_role("dialog", name="Why Anna Berger")
     await expect(explanation).to_be_visible()
     await expect(explanation).not_to_contain_text("Loading")
+    await screenshot(page, "board-explanation-1280")
     await page.keyboard.press("Escape")
     await expect(explanation).to_be_hidden()
     await api.aclose()
@@ -227,7 +233,7 @@ async def test_manager_reads_the_board_without_edit_controls(
     await expect(page.locator(".gantt__name", has_text="Anna Berger")).to_be_visible()
     await expect(page.locator(f".queue__item[data-task-id='{s.boiler}']")).to_be_visible()
     assert await page.locator("[draggable='true']").count() == 0
-    await expect(page.get_by_role("button", name="Assign…")).to_have_count(0)
+    await expect(page.get_by_role("button", name=re.compile(r"^(Assign|Move|Pin|Unpin)\b"))).to_have_count(0)
     await expect(page.locator("#assign-dialog")).to_have_count(0)
     await page.locator(f".gantt__block[data-task-id='{s.planned}']").click()
     selection = page.locator("#board-selection")
@@ -251,3 +257,32 @@ def _local(day: dt.date, hour: int) -> dt.datetime:
 def _quarter_up(moment: dt.datetime) -> dt.datetime:
     minutes = (-moment.minute) % 15
     return (moment + dt.timedelta(minutes=minutes)).replace(second=0, microsecond=0)
+
+
+async def test_a_stale_drag_says_who_changed_what_and_reloads(
+    browser: Browser, live_server: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    s = await scene(sessions)
+    await make_user(sessions, "planner3", Role.PLANNER)
+    await make_user(sessions, "planner4", Role.PLANNER)
+    page = await signed_in(browser, live_server, "planner3")
+    await open_board(page, live_server, f"?start={s.day}&days=1")
+    await remember_window(page)
+    block = page.locator(f".gantt__block[data-task-id='{s.planned}']")
+    await expect(block).to_be_visible()
+
+    # another planner pins the visit after this page loaded it
+    other = await api_client(live_server, "planner4")
+    task = await task_state(other, s.planned_order, s.planned)
+    pinned = await other.post(f"/api/v1/dispatch/tasks/{s.planned}/pin", json={"version": task["version"]})
+    assert pinned.status_code == 200, pinned.text
+
+    await drop_at(page, f".gantt__block[data-task-id='{s.planned}']", s.anna, _local(s.day, 14))
+    status = page.locator("#board-status")
+    await expect(status).to_contain_text("the plan changed meanwhile")
+    await expect(status).to_contain_text("planner4")
+    # reloaded: the block now shows the other planner's pin, and the visit did not move
+    await expect(block).to_have_class(re.compile(r"\bis-pinned\b"))
+    after = await task_state(other, s.planned_order, s.planned)
+    assert dt.datetime.fromisoformat(after["planned_start"]) == _local(s.day, 9)
+    await other.aclose()

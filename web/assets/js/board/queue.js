@@ -55,8 +55,8 @@ export function init(board) {
     const words = (text?.value || "").trim().toLowerCase().split(/\s+/).filter(Boolean);
     const shown = data.unassigned.filter((t) => matches(t, wanted, words));
     total.textContent = shown.length === data.unassigned.length
-      ? _("%(count)s tasks", { count: data.unassigned.length })
-      : _("%(shown)s of %(count)s tasks", { shown: shown.length, count: data.unassigned.length });
+      ? _("Tasks: %(count)s", { count: data.unassigned.length })
+      : _("Showing %(shown)s of %(count)s", { shown: shown.length, count: data.unassigned.length });
     const fragment = document.createDocumentFragment();
     for (const task of shown) fragment.append(item(task, zone));
     list.replaceChildren(fragment);
@@ -86,7 +86,7 @@ export function init(board) {
       else dd.textContent = value;
       facts.append(dt, dd);
     };
-    fact(_("Customer"), [task.customer_name, task.site?.name].filter(Boolean).join(" · "));
+    fact(_("Customer"), [...new Set([task.customer_name, task.site?.name].filter(Boolean))].join(" · "));
     fact(_("Duration"), task.crew_size > 1
       ? _("%(time)s, crew of %(size)s", { time: duration(task.duration_minutes), size: task.crew_size })
       : duration(task.duration_minutes));

@@ -35,7 +35,7 @@ export function init(board) {
     head.id = "selection-title";
     head.append(badge(task.priority), document.createTextNode(` ${task.work_order_number} ${task.name}`));
     const facts = el("p", "selection__facts");
-    const parts = [task.customer_name, task.site?.name];
+    const parts = [...new Set([task.customer_name, task.site?.name])];
     if (selection.kind === "assignment") {
       parts.push(`${dateTime(task.start, zone)}–${time(task.end, zone)}`);
       parts.push(task.engineer_names.join(", "));
@@ -73,8 +73,7 @@ export function init(board) {
       why.addEventListener("click", () => explain(task, why));
       actions.append(why);
     }
-    const clear = button(_("Close"), "button button--quiet");
-    clear.setAttribute("aria-label", _("Clear the selection"));
+    const clear = button(_("Clear the selection"), "button button--quiet");
     clear.addEventListener("click", () => board.select(null));
     actions.append(clear);
     panel.append(head, facts, actions);
