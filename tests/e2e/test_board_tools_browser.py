@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import Browser, Page, expect
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.auth import Role
 from core.db import session_scope
 from masterdata.models import User
-from service_mgmt.models import DispatchRun, Task, TaskAssignment
+from service_mgmt.models import DispatchRun, Task, TaskAssignment, WorkOrder
 from tests.e2e.board_helpers import SHOTS, make_user, open_board, serious_axe_violations, signed_in
 from tests.integration.dispatch_fixtures import (  # noqa: F401  (fixture)
     engineer,
@@ -123,6 +123,37 @@ async def test_optimize_shows_progress_compares_and_publishes_to_the_board(
         run = await session.scalar(select(DispatchRun))
         assert run is not None and run.kind == "full" and run.published_at is not None
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.usefixtures("solves_bound_by_work")
+async def test_publishing_a_stale_plan_says_what_changed_and_writes_nothing(
+    browser: Browser, live_server: str, sessions: Sessions
+) -> None:
+    scenario = await world(sessions, tasks=2)
+    page = await sign_in(browser, live_server, sessions, Role.PLANNER)
+    await show_board(page, live_server, scenario["day"])
+    await start_optimizing(page, time_limit=2)
+    dialog = page.get_by_role("dialog", name="Optimize the plan")
+    await expect(dialog.get_by_role("button", name="Publish this plan")).to_be_visible()
+    # someone edits a task while the planner looks at the result
+    async with session_scope(sessions) as session:
+        await session.execute(
+            update(Task).where(Task.id == scenario["tasks"][0]).values(duration_minutes=45, version=Task.version + 1)
+        )
+    async with sessions() as session:
+        number = await session.scalar(select(WorkOrder.number).join(Task).where(Task.id == scenario["tasks"][0]))
+
+    await dialog.get_by_role("button", name="Publish this plan").click()
+    summary = dialog.get_by_role("alert")
+    await expect(summary).to_contain_text("changed since the run started")
+    await expect(summary).to_contain_text(f"{number} Printer repair 0 (Kunde 0) was changed")
+    await expect(summary).to_be_focused()
+    await expect(dialog.get_by_role("button", name="Publish this plan")).to_be_hidden()
+    await shoot(page, "tools-publish-stale-1280")
+    async with sessions() as session:
+        assert await session.scalar(select(TaskAssignment.id)) is None
+        run = await session.scalar(select(DispatchRun))
+        assert run is not None and run.published_at is None
 
 
 async def test_a_running_optimization_can_be_cancelled(browser: Browser, live_server: str, sessions: Sessions) -> None:
