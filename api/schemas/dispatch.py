@@ -10,8 +10,8 @@ from uuid import UUID
 import msgspec
 
 from api.schemas.board import MoneyOut
-from service_mgmt.dispatch.explanations import money
 from service_mgmt.dispatch.insertion import InsertionAnswer, InsertionOption
+from service_mgmt.dispatch.money import money
 from service_mgmt.dispatch.offers import Offer
 from service_mgmt.dispatch.publish import PublishResult
 from service_mgmt.models import DispatchRun

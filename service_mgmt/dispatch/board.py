@@ -34,7 +34,7 @@ from masterdata.models import Engineer as EngineerRow
 from scheduling import HaversineTravel, Location, Priority, TravelProvider
 from service_mgmt.choices import DispatchRunKind, DispatchRunStatus, TaskStatus
 from service_mgmt.dispatch.problem_builder import LIVE_ORDERS
-from service_mgmt.dispatch.published import fingerprint
+from service_mgmt.dispatch.published import count_of, fingerprint_marks, latest_of
 from service_mgmt.models import DispatchRun, Task, TaskAssignment, WorkOrder
 
 EDITORS = frozenset({Role.ADMIN, Role.PLANNER})
@@ -202,6 +202,9 @@ async def read_board(
     *,
     travel: TravelProvider = DEFAULT_TRAVEL,
 ) -> Board:
+    # first: a change landing while the board is read leaves an older revision, so the live update
+    # about it still makes the client refetch (read last, it could hide that change)
+    revision = await board_revision(session)
     rows = await _engineers(session, query)
     zone_name = _board_zone(rows)
     zone = ZoneInfo(zone_name)
@@ -232,7 +235,7 @@ async def read_board(
         start=window.start,
         end=window.end,
         time_zone=zone_name,
-        revision=await board_revision(session),
+        revision=revision,
         can_edit=actor.role in EDITORS,
         engineers=engineers,
         assignments=assignments,
@@ -246,9 +249,10 @@ async def board_revision(session: AsyncSession) -> str:
     """Changes whenever anything a board shows changes: the dispatch fingerprint (tasks, assignments,
     work orders, sites, engineers, skills, hours, absences) plus the runs, whose reasons it shows. One
     aggregate query; cheap enough for every live update to compare."""
-    marks = await fingerprint(session)
-    runs = (await session.execute(select(func.count(DispatchRun.id), func.max(DispatchRun.updated_at)))).one()
-    text = "|".join(str(m) for m in (*marks, *runs))
+    marks = (
+        await session.execute(select(*fingerprint_marks(), count_of(DispatchRun), latest_of(DispatchRun.updated_at)))
+    ).one()
+    text = "|".join(str(m) for m in marks)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 

@@ -3,8 +3,7 @@ other engineer, priced now by the exact insertion evaluator over the published p
 ``published.PublishedCache``), so a manual move since the last run is explained as it stands. A task
 not in the plan is explained by the latest run's reason and its cheapest place (if any).
 
-Money is the objective's units, which the policies weigh as cents (``cost_per_second``), in the
-engineer's currency.
+Money is the objective's units as cents in the engineer's currency (``money``).
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -23,18 +21,13 @@ from core.auth import Principal
 from core.clock import SYSTEM_CLOCK, Clock
 from core.errors import NotFound
 from masterdata.models import Engineer
-from scheduling import CostBreakdown, InsertionIndex, explain_task
+from scheduling import CostBreakdown, Explanation, InsertionIndex, explain_task
 from service_mgmt.dispatch.board import latest_unassigned, name_ids
+from service_mgmt.dispatch.money import Money, money
 from service_mgmt.dispatch.problem_builder import HorizonSpec
 from service_mgmt.dispatch.published import Published, PublishedCache, load_published, published_plan
 from service_mgmt.dispatch.runs import policy_of
 from service_mgmt.models import Task, TaskAssignment
-
-
-@dataclass(frozen=True, slots=True)
-class Money:
-    amount: str
-    currency: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +53,6 @@ class TaskExplanation:
     why: str
     alternative: ExplainedAlternative | None
     factors: list[Factor]
-
-
-def money(cents: int, currency: str) -> Money:
-    """Objective units (cents) as a decimal amount with two places."""
-    return Money(str((Decimal(cents) / 100).quantize(Decimal("0.01"))), currency)
 
 
 def minutes(seconds: int) -> int:
@@ -120,8 +108,32 @@ async def explain_on_board(
             extra_cost=money(alt.extra_cost, currencies.get(other, "EUR")),
             late_minutes=minutes(alt.late_seconds),
         )
-    texts = await name_ids(session, {"why": explained.text}, names)
-    return TaskExplanation(task_id, crew_names, texts["why"], alternative, factors)
+    return TaskExplanation(
+        task_id, crew_names, _why(explained, crew_names, alternative, task.crew_size), alternative, factors
+    )
+
+
+def _why(
+    explained: Explanation, crew_names: list[str], alternative: ExplainedAlternative | None, crew_size: int
+) -> str:
+    """The solver's sentence (``scheduling.explain``) with people named and its cost as money."""
+    cost = explained.cost
+    text = f"{', '.join(crew_names) or '?'}: {minutes(cost.travel_seconds)} min travel to it"
+    if cost.late_seconds:
+        text += f", {minutes(cost.late_seconds)} min late"
+    if cost.overtime_seconds:
+        text += f", {minutes(cost.overtime_seconds)} min overtime"
+    if alternative is None:
+        return text + (
+            "; a crew is not re-planned one by one" if crew_size > 1 else "; no other engineer could take it"
+        )
+    extra = alternative.extra_minutes
+    travel = f"add {extra} min travel" if extra >= 0 else f"save {-extra} min travel"
+    late = f" and be {alternative.late_minutes} min late" if alternative.late_minutes else ""
+    amount, sign = alternative.extra_cost.amount, "" if alternative.extra_cost.amount.startswith("-") else "+"
+    return (
+        f"{text}; {alternative.engineer_name} would {travel}{late} ({sign}{amount} {alternative.extra_cost.currency})"
+    )
 
 
 def _local_day(task: Task, lead: Engineer | None, now: dt.datetime) -> dt.date:

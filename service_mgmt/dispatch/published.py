@@ -147,39 +147,41 @@ def _with_lunch(route: Route, engineer: Engineer, shift: Shift, legs: list[int])
 # --- the cache ----------------------------------------------------------------------------------
 
 
+def count_of(model: Any) -> Any:
+    return select(func.count()).select_from(model).scalar_subquery()
+
+
+def latest_of(column: Any) -> Any:
+    return select(func.max(column)).scalar_subquery()
+
+
+def fingerprint_marks() -> list[Any]:
+    """Row counts and latest changes of everything a published problem is read from, as scalar
+    subqueries (the board's revision selects them with a few more in the same statement)."""
+    return [
+        count_of(TaskRow),
+        latest_of(TaskRow.updated_at),
+        count_of(TaskAssignment),
+        latest_of(TaskAssignment.updated_at),
+        count_of(TaskDependency),
+        latest_of(WorkOrder.updated_at),
+        latest_of(Site.updated_at),
+        count_of(EngineerRow),
+        latest_of(EngineerRow.updated_at),
+        count_of(EngineerSkill),
+        latest_of(EngineerSkill.updated_at),
+        count_of(Certification),
+        latest_of(Certification.updated_at),
+        count_of(WorkingHours),
+        latest_of(WorkingHours.updated_at),
+        count_of(Absence),
+        latest_of(Absence.updated_at),
+    ]
+
+
 async def fingerprint(session: AsyncSession) -> tuple[Any, ...]:
     """Changes whenever anything a published problem is read from changes (one round trip)."""
-
-    def count(model: Any) -> Any:
-        return select(func.count()).select_from(model).scalar_subquery()
-
-    def latest(column: Any) -> Any:
-        return select(func.max(column)).scalar_subquery()
-
-    row = (
-        await session.execute(
-            select(
-                count(TaskRow),
-                latest(TaskRow.updated_at),
-                count(TaskAssignment),
-                latest(TaskAssignment.updated_at),
-                count(TaskDependency),
-                latest(WorkOrder.updated_at),
-                latest(Site.updated_at),
-                count(EngineerRow),
-                latest(EngineerRow.updated_at),
-                count(EngineerSkill),
-                latest(EngineerSkill.updated_at),
-                count(Certification),
-                latest(Certification.updated_at),
-                count(WorkingHours),
-                latest(WorkingHours.updated_at),
-                count(Absence),
-                latest(Absence.updated_at),
-            )
-        )
-    ).one()
-    return tuple(row)
+    return tuple((await session.execute(select(*fingerprint_marks()))).one())
 
 
 class PublishedCache:

@@ -314,6 +314,9 @@ async def test_the_explanation_names_the_engineer_and_the_alternative(
     assert here["alternative"]["engineer_name"] in {"Ben", "Cleo"}
     assert set(here["alternative"]["extra_cost"]) == {"amount", "currency"}
     assert here["alternative"]["extra_cost"]["currency"] == "EUR"
+    alternative = here["alternative"]
+    assert here["why"].endswith(f"{alternative['extra_cost']['amount']} EUR)")
+    assert f"; {alternative['engineer_name']} would " in here["why"]
     assert [f["label"] for f in here["factors"]][:2] == ["Pinned", "Travel to it"]
     assert unplanned["engineer_names"] == []
     assert "pinned engineer Anna cannot do this task" in unplanned["why"]
@@ -334,3 +337,48 @@ async def test_published_kpis_have_the_keys_of_a_run(client: Client, sessions: S
     assert kpis["tasks_assigned"] == 3 and kpis["tasks_late"] == 1
     bad = await client.get("/api/v1/dispatch/published/kpis", params={"days": "30"}, headers=planner)
     assert bad.status_code in {400, 422} and problem_of(bad)["field"] == "days"
+
+
+async def test_the_board_reads_in_a_fixed_handful_of_statements_whatever_the_size(sessions: Sessions) -> None:
+    """No query per engineer or task: the benchmark's data (a published run, crews, pins, absences,
+    open tasks with the solver's reasons; 12 engineers, 120 tasks) is read, for 1 and 3 days and
+    filtered, in a fixed handful of statements, fewer than the engineers on the board."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from bench.board_data import BoardVolume, generate
+    from core.auth import SYSTEM
+    from service_mgmt.dispatch.board import BoardQuery, read_board
+
+    data = await generate(sessions, BoardVolume(engineers=12, tasks=120, visits_per_day=4))
+    seen: list[str] = []
+
+    def count(*args: Any) -> None:
+        seen.append(args[2])
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        statements = []
+        for query in (
+            BoardQuery(start=data.first_day, days=1),
+            BoardQuery(start=data.first_day, days=3),
+            BoardQuery(start=data.first_day, territory="north", sort="utilisation"),
+        ):
+            seen.clear()
+            async with sessions() as session:
+                board = await read_board(session, SYSTEM, query)
+            statements.append(len(seen))
+            assert not UUID_TEXT.search(str([u.reason for u in board.unassigned]))
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+
+    # revision, engineers, skills, hours, absences, planned tasks, crews, open tasks, the run's reasons,
+    # and with a filter the names of crew members and people in reasons who are off the board
+    assert max(statements) <= 13, statements
+    async with sessions() as session:
+        full = await read_board(session, SYSTEM, BoardQuery(start=data.first_day, days=3))
+    assert len(full.engineers) == 12 and len(full.assignments) == 12 * 4 * 2
+    assert {u.task_id for u in full.unassigned} == set(data.open_task_ids)
+    assert all(u.reason is not None for u in full.unassigned)
+    assert any(a.late for a in full.assignments) and any(a.pinned for a in full.assignments)
+    assert any(len(a.engineer_names) == 2 for a in full.assignments)
