@@ -23,13 +23,15 @@ async def make_user(sessions: async_sessionmaker[AsyncSession], username: str, r
     return username
 
 
-async def signed_in(browser: Browser, base: str, username: str, *, width: int = 1280, height: int = 900) -> Page:
-    context = await browser.new_context(viewport={"width": width, "height": height}, locale="en-GB")
+async def signed_in(
+    browser: Browser, base: str, username: str, *, width: int = 1280, height: int = 900, locale: str = "en-GB"
+) -> Page:
+    context = await browser.new_context(viewport={"width": width, "height": height}, locale=locale)
     page = await context.new_page()
     await page.goto(f"{base}/sign-in")
-    await page.get_by_label("Username").fill(username)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
+    await page.locator("input[name=username]").fill(username)
+    await page.locator("input[name=password]").fill(PASSWORD)
+    await page.locator("form[action='/sign-in'] button[type=submit]").click()
     await page.wait_for_url(lambda url: "/sign-in" not in url)
     return page
 

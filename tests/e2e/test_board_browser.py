@@ -286,3 +286,26 @@ async def test_a_stale_drag_says_who_changed_what_and_reloads(
     after = await task_state(other, s.planned_order, s.planned)
     assert dt.datetime.fromisoformat(after["planned_start"]) == _local(s.day, 9)
     await other.aclose()
+
+
+async def test_a_hundred_engineers_with_a_thousand_tasks_from_the_api(
+    browser: Browser, live_server: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """The benchmark's volume through the real read model: the board renders, only the rows in
+    view are in the DOM, and the names, reasons and counts come through."""
+    from bench.board_data import BoardVolume, generate
+
+    data = await generate(sessions, BoardVolume(engineers=100, tasks=1000))
+    await make_user(sessions, "planner5", Role.PLANNER)
+    page = await signed_in(browser, live_server, "planner5")
+    await open_board(page, live_server, f"?start={data.first_day}&days=1")
+    rows = page.locator(".gantt__row")
+    assert 5 < await rows.count() < 40
+    await expect(page.locator(".gantt__block").first).to_be_visible()
+    assert await page.locator("#queue-list .queue__item").count() > 0
+    total = await page.evaluate("document.querySelectorAll('#queue-counts .queue__count').length")
+    assert total == 4
+    await page.locator(".gantt__scroll").evaluate("(el) => { el.scrollTop = el.scrollHeight; }")
+    await expect(rows.last).to_be_visible()
+    assert await rows.count() < 40
+    await screenshot(page, "board-100x1000-1280")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 
 from playwright.async_api import Browser, Page, Route, expect
@@ -46,6 +47,11 @@ async def test_a_hundred_engineers_render_virtualised(
     rendered = await rows.count()
     assert 5 < rendered < 40, rendered  # only the rows in view (and a margin), not all 100
     assert await page.locator(".gantt__block").count() < 400
+    # travel is drawn before each visit: it ends where the visit starts
+    first = page.locator(".gantt__row").first
+    travel = await first.locator(".gantt__travel").first.bounding_box()
+    visit = await first.locator(".gantt__block").first.bounding_box()
+    assert travel and visit and travel["width"] > 5 and abs(travel["x"] + travel["width"] - visit["x"]) < 2
 
     # scrolling to the end brings the last engineer in and drops the first
     await page.locator(".gantt__scroll").evaluate("(el) => { el.scrollTop = el.scrollHeight; }")
@@ -62,6 +68,17 @@ async def test_a_hundred_engineers_render_virtualised(
     await page.get_by_label("Search").fill("Waiting customer 13")
     await expect(queue).to_have_count(1)
     await expect(queue.first).to_contain_text("nobody free has electrical level 3")
+
+    # "later" works as a link without JavaScript; with it, the board refetches and the URL follows
+    later = page.get_by_role("link", name="Later")
+    await expect(later).to_have_attribute("href", "?start=2026-12-09&days=1&territory=North&sort=utilisation")
+    async with page.expect_request(lambda r: "/dispatch/board?start=2026-12-09" in r.url) as moved:
+        await later.click()
+    assert "territory=North" in (await moved.value).url
+    await expect(page).to_have_url(re.compile(r"start=2026-12-09&days=1&sort=utilisation&territory=North$"))
+    async with page.expect_request(lambda r: "/dispatch/board?" in r.url and "days=7" in r.url):
+        await page.get_by_label("Days").select_option("7")
+    await expect(page).to_have_url(re.compile(r"days=7"))
 
 
 async def test_blocks_are_selected_and_walked_by_keyboard(
@@ -111,3 +128,49 @@ async def test_board_on_a_phone_stacks_the_queue_above_the_gantt(
     assert await phone.locator(".gantt__scroll").evaluate("(el) => el.scrollWidth > el.clientWidth")
     await screenshot(phone, "board-fixture-360")
     assert await serious_axe_violations(phone) == []
+
+    # the assign dialog fits the phone
+    await phone.get_by_role("button", name=f"Assign {answer['unassigned'][0]['work_order_number']}").click()
+    dialog = phone.get_by_role("dialog", name="Assign a task")
+    await expect(dialog).to_be_visible()
+    box = await dialog.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360
+    await phone.screenshot(path="/tmp/shots/board-assign-360.png")
+    assert await serious_axe_violations(phone) == []
+
+
+async def test_the_board_speaks_chinese_and_formats_money_by_locale(
+    browser: Browser, live_server: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await make_user(sessions, "plan4", Role.PLANNER)
+    page = await signed_in(browser, live_server, "plan4", locale="zh-CN")
+    answer = board_answer(day=DAY, engineers=5, tasks=20, unassigned=3)
+    await serve_board(page, answer)
+    first = answer["assignments"][0]
+    explanation = {
+        "task_id": first["task_id"],
+        "engineer_names": first["engineer_names"],
+        "why": "Anna: 12 min away, has hvac level 2",
+        "alternative": {
+            "engineer_id": answer["engineers"][1]["id"],
+            "engineer_name": answer["engineers"][1]["name"],
+            "extra_minutes": 34,
+            "extra_cost": {"amount": "1234.50", "currency": "EUR"},
+        },
+        "factors": [{"label": "Travel", "value": "12 min"}],
+    }
+
+    async def explain(route: Route) -> None:
+        await route.fulfill(status=200, content_type="application/json", body=json.dumps(explanation))
+
+    await page.route(f"**/api/v1/dispatch/tasks/{first['task_id']}/explanation", explain)
+    await open_board(page, live_server, f"?start={DAY}")
+    await expect(page.locator("#queue-title")).to_contain_text("未分配")
+    await expect(page.locator("#queue-total")).to_have_text("任务：3")
+    await page.locator(f".gantt__block[data-task-id='{first['task_id']}']").click()
+    await page.get_by_role("button", name="为什么选这位工程师？").click()
+    popover = page.get_by_role("dialog")
+    await expect(popover).to_contain_text("34 分钟")
+    # the money in the viewer's locale (Intl.NumberFormat with <html lang>), not the raw amount
+    await expect(popover).to_contain_text("€1,234.50")
+    await screenshot(page, "board-zh-1280")

@@ -71,7 +71,9 @@ export function init(board) {
     view.start = Date.parse(data.start);
     view.end = Date.parse(data.end);
     view.zone = data.time_zone || "UTC";
-    view.pxPerHour = PX_PER_HOUR[board.filters.days] || PX_PER_HOUR[1];
+    // the answer's window decides the scale (a DST day is 23 or 25 hours: still one day)
+    const days = Math.round((view.end - view.start) / (24 * HOUR));
+    view.pxPerHour = PX_PER_HOUR[days] || PX_PER_HOUR[board.filters.days] || PX_PER_HOUR[1];
     view.nameWidth = narrow.matches ? 112 : 200;
     view.engineers = data.engineers;
     view.byEngineer = new Map(data.engineers.map((e) => [e.id, []]));
@@ -250,8 +252,9 @@ export function init(board) {
   }
 
   function span(className, start, end) {
-    const from = Math.max(Date.parse(start), view.start);
-    const to = Math.min(Date.parse(end), view.end);
+    const ms = (value) => (typeof value === "number" ? value : Date.parse(value));
+    const from = Math.max(ms(start), view.start);
+    const to = Math.min(ms(end), view.end);
     return place(el("span", className), geometry.x(from), Math.max(0, geometry.x(to) - geometry.x(from)));
   }
 
