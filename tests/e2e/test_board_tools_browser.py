@@ -231,6 +231,8 @@ async def test_what_if_shows_a_comparison_and_publishes_nothing(
     await expect(dialog).to_contain_text("Nothing was published")
     await expect(dialog.get_by_role("button", name=re.compile("Publish"))).to_have_count(0)
     await shoot(page, "tools-whatif-result-1280")
+    await page.set_viewport_size({"width": 360, "height": 800})
+    await shoot(page, "tools-whatif-result-360")
     async with sessions() as session:
         run = await session.scalar(select(DispatchRun))
         assert run is not None and run.kind == "what_if" and run.published_at is None
@@ -272,6 +274,9 @@ async def test_find_a_slot_and_assign_it_in_one_click(browser: Browser, live_ser
     await expect(first.locator("td").nth(3)).to_contain_text(re.compile(r"€|EUR|\d"))
     await shoot(page, "tools-slot-1280")
     assert await serious_axe_violations(page) == []
+    await page.set_viewport_size({"width": 360, "height": 800})
+    await shoot(page, "tools-slot-360")
+    assert await page.evaluate("() => document.getElementById('slot-dialog').scrollWidth") <= 360
 
     await first.get_by_role("button", name=re.compile("^Assign")).click()
     await expect(dialog).to_be_hidden()

@@ -93,14 +93,16 @@ export function init(board) {
       who.textContent = option.engineer_name || _("Unnamed engineer");
       tr.append(who);
       const cells = [
-        [dateTime(option.start, zone), ""],
-        [duration(option.added_travel_minutes != null ? option.added_travel_minutes * 60 : option.added_travel_seconds), "num"],
-        [option.late_seconds > 0 ? duration(option.late_seconds) : _("on time"), "num"],
-        [money(option.cost), "num"],
+        [dateTime(option.start, zone), "", _("Start")],
+        [duration(option.added_travel_minutes != null ? option.added_travel_minutes * 60 : option.added_travel_seconds), "num", _("Added travel")],
+        [option.late_seconds > 0 ? duration(option.late_seconds) : _("on time"), "num", _("Late by")],
+        [money(option.cost), "num", _("Cost")],
       ];
-      for (const [text, cls] of cells) {
+      for (const [text, cls, label] of cells) {
         const cell = tr.insertCell();
         cell.textContent = text;
+        // on a phone the rows become cards and each value says what it is (CSS ::before)
+        cell.dataset.label = label;
         if (cls) cell.className = cls;
       }
       const action = tr.insertCell();
