@@ -92,7 +92,15 @@ async def drop_at(page: Page, source: str, engineer_id: str, start: dt.datetime)
     lane = page.locator(f".gantt__lane[data-engineer-id='{engineer_id}']")
     window_start = dt.datetime.fromisoformat(await page.evaluate("window.__boardStart"))
     x = (start - window_start).total_seconds() / 3600 * PX_PER_HOUR_ONE_DAY
-    await scroller.evaluate("(el, x) => { el.scrollLeft = Math.max(0, x - 120); }", x)
+    # scroll so that both the dragged block (when it is one) and the target time are in view
+    await scroller.evaluate(
+        """(el, [x, source]) => {
+            const block = document.querySelector(source).closest(".gantt__block");
+            const from = block ? block.offsetLeft : x;
+            el.scrollLeft = Math.max(0, Math.min(x, from) - 30);
+        }""",
+        [x, source],
+    )
     box = await lane.bounding_box()
     assert box is not None
     handle = await page.locator(source).bounding_box()
@@ -285,6 +293,23 @@ async def test_a_stale_drag_says_who_changed_what_and_reloads(
     await expect(block).to_have_class(re.compile(r"\bis-pinned\b"))
     after = await task_state(other, s.planned_order, s.planned)
     assert dt.datetime.fromisoformat(after["planned_start"]) == _local(s.day, 9)
+
+    # in the dialog a stale edit keeps the planner's input: the next "Assign" uses the new version
+    await block.click()
+    await page.locator("#board-selection").get_by_role("button", name="Move…").click()
+    dialog = page.get_by_role("dialog", name="Assign a task")
+    await page.get_by_label("Start", exact=True).select_option("15:00")
+    unpinned = await other.post(f"/api/v1/dispatch/tasks/{s.planned}/unpin", json={"version": after["version"]})
+    assert unpinned.status_code == 200, unpinned.text
+    await dialog.get_by_role("button", name="Assign", exact=True).click()
+    await expect(dialog.get_by_role("alert")).to_contain_text("the plan changed meanwhile")
+    await expect(dialog.get_by_role("alert")).to_contain_text("planner4")
+    await expect(page.get_by_label("Start", exact=True)).to_have_value("15:00")
+    await dialog.get_by_role("button", name="Assign", exact=True).click()
+    await expect(dialog).to_be_hidden()
+    await expect(page.locator("#board-status")).to_contain_text("Saved")
+    moved = await task_state(other, s.planned_order, s.planned)
+    assert dt.datetime.fromisoformat(moved["planned_start"]) == _local(s.day, 15)
     await other.aclose()
 
 

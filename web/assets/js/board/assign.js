@@ -125,7 +125,13 @@ export function init(board) {
     if (result.ok) {
       close();
     } else if (result.conflict) {
-      close();
+      // the board reloaded: keep the planner's choices, take the task's new version, say who
+      // changed what; assigning again is one key press away
+      const fresh = board.data.assignments.find((a) => a.task_id === task.task_id)
+        || board.data.unassigned.find((u) => u.task_id === task.task_id);
+      if (!fresh) return close();
+      current = fresh;
+      showErrors(_("Not saved: the plan changed meanwhile"), result.lines);
     } else {
       showErrors(_("Not saved"), result.lines);
     }
