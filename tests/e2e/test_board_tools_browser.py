@@ -215,7 +215,7 @@ async def test_what_if_shows_a_comparison_and_publishes_nothing(
     dialog = page.get_by_role("dialog", name="What if…")
     await dialog.get_by_label("Who is off sick").select_option(label="Anna Schmidt")
     await dialog.get_by_label("Add a contractor").check()
-    await dialog.get_by_label("Skill", exact=True).select_option("printers")
+    await dialog.get_by_label("Contractor's skill").select_option("printers")
     await dialog.get_by_label("Starts from the home base of").select_option(label="Ben Weber")
     await dialog.get_by_label("Time limit (seconds)").fill("2")
     await shoot(page, "tools-whatif-form-1280")
