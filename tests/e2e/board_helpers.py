@@ -12,6 +12,7 @@ from core.db import session_scope
 from masterdata.services.users import UserCreate, create_user
 
 PASSWORD = "secret-pw-board"
+_ERRORS: dict[Page, list[str]] = {}
 SHOTS = Path("/tmp/shots")
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 AXE_SOURCE = AXE.read_text() if AXE.exists() else "throw new Error('axe-core is not installed (npm ci)')"
@@ -28,12 +29,29 @@ async def signed_in(
 ) -> Page:
     context = await browser.new_context(viewport={"width": width, "height": height}, locale=locale)
     page = await context.new_page()
+    errors: list[str] = []
+    _ERRORS[page] = errors
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
+    # a refused request (422, 409) is the browser's own note, not a script error
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error" and not message.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
     await page.goto(f"{base}/sign-in")
     await page.locator("input[name=username]").fill(username)
     await page.locator("input[name=password]").fill(PASSWORD)
     await page.locator("form[action='/sign-in'] button[type=submit]").click()
     await page.wait_for_url(lambda url: "/sign-in" not in url)
     return page
+
+
+def script_errors(page: Page) -> list[str]:
+    """Uncaught exceptions and console errors the page's scripts produced so far."""
+    return list(_ERRORS.get(page, []))
 
 
 async def open_board(page: Page, base: str, query: str = "") -> None:

@@ -17,7 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.auth import Role
 from core.db import session_scope
-from tests.e2e.board_helpers import PASSWORD, make_user, open_board, screenshot, serious_axe_violations, signed_in
+from tests.e2e.board_helpers import (
+    PASSWORD,
+    make_user,
+    open_board,
+    screenshot,
+    script_errors,
+    serious_axe_violations,
+    signed_in,
+)
 from tests.integration.dispatch_fixtures import engineer, job, next_day, site
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -164,6 +172,7 @@ async def test_planner_sees_the_plan_drags_and_assigns(
     saved = await task_state(api, s.boiler_order, s.boiler)
     assert dt.datetime.fromisoformat(saved["planned_start"]) == start
     assert [a["engineer_id"] for a in saved["assignments"]] == [s.anna]
+    assert script_errors(page) == []
     await api.aclose()
 
 
@@ -228,6 +237,8 @@ async def test_keyboard_only_assignment(
     await screenshot(page, "board-explanation-1280")
     await page.keyboard.press("Escape")
     await expect(explanation).to_be_hidden()
+    await expect(page.locator("#board-selection").get_by_role("button", name="Why this engineer?")).to_be_focused()
+    assert script_errors(page) == []
     await api.aclose()
 
 
@@ -256,6 +267,7 @@ async def test_manager_reads_the_board_without_edit_controls(
     await expect(phone.locator(".gantt__name", has_text="Anna Berger")).to_be_visible()
     await screenshot(phone, "board-360")
     assert await serious_axe_violations(phone) == []
+    assert script_errors(page) == [] and script_errors(phone) == []
 
 
 def _local(day: dt.date, hour: int) -> dt.datetime:
@@ -310,6 +322,7 @@ async def test_a_stale_drag_says_who_changed_what_and_reloads(
     await expect(page.locator("#board-status")).to_contain_text("Saved")
     moved = await task_state(other, s.planned_order, s.planned)
     assert dt.datetime.fromisoformat(moved["planned_start"]) == _local(s.day, 15)
+    assert script_errors(page) == []
     await other.aclose()
 
 
@@ -334,3 +347,9 @@ async def test_a_hundred_engineers_with_a_thousand_tasks_from_the_api(
     await expect(rows.last).to_be_visible()
     assert await rows.count() < 40
     await screenshot(page, "board-100x1000-1280")
+    # three days: the same engineers over a wider window, the day labels in the axis
+    await page.get_by_label("Days").select_option("3")
+    await expect(page.locator(".gantt__day")).to_have_count(3)
+    await expect(page.locator("#board")).to_have_attribute("data-state", "ready")
+    await screenshot(page, "board-3days-1280")
+    assert script_errors(page) == []

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.auth import Role
 from tests.e2e.board_fixture import board_answer
-from tests.e2e.board_helpers import make_user, open_board, screenshot, serious_axe_violations, signed_in
+from tests.e2e.board_helpers import make_user, open_board, screenshot, script_errors, serious_axe_violations, signed_in
 
 DAY = dt.date(2026, 12, 8)
 
@@ -79,6 +79,7 @@ async def test_a_hundred_engineers_render_virtualised(
     async with page.expect_request(lambda r: "/dispatch/board?" in r.url and "days=7" in r.url):
         await page.get_by_label("Days").select_option("7")
     await expect(page).to_have_url(re.compile(r"days=7"))
+    assert script_errors(page) == []
 
 
 async def test_blocks_are_selected_and_walked_by_keyboard(
@@ -114,6 +115,8 @@ async def test_board_on_a_phone_stacks_the_queue_above_the_gantt(
     answer = board_answer(day=DAY, engineers=30, tasks=240, unassigned=6)
     await serve_board(wide, answer)
     await open_board(wide, live_server, f"?start={DAY}")
+    await wide.get_by_text("Legend", exact=True).click()
+    await expect(wide.locator(".legend__list")).to_contain_text("Pinned (the optimizer keeps it)")
     await screenshot(wide, "board-fixture-1280")
     assert await serious_axe_violations(wide) == []
 
@@ -174,3 +177,18 @@ async def test_the_board_speaks_chinese_and_formats_money_by_locale(
     # the money in the viewer's locale (Intl.NumberFormat with <html lang>), not the raw amount
     await expect(popover).to_contain_text("€1,234.50")
     await screenshot(page, "board-zh-1280")
+    assert script_errors(page) == []
+
+    # on a phone the popover stays inside the screen
+    phone = await signed_in(browser, live_server, "plan4", width=360, height=780, locale="zh-CN")
+    await serve_board(phone, answer)
+    await phone.route(f"**/api/v1/dispatch/tasks/{first['task_id']}/explanation", explain)
+    await open_board(phone, live_server, f"?start={DAY}")
+    await phone.locator(f".gantt__block[data-task-id='{first['task_id']}']").click()
+    await phone.get_by_role("button", name="为什么选这位工程师？").click()
+    popover = phone.get_by_role("dialog")
+    await expect(popover).to_contain_text("€1,234.50")
+    box = await popover.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360
+    await phone.screenshot(path="/tmp/shots/board-zh-explanation-360.png")
+    assert await serious_axe_violations(phone) == []

@@ -27,6 +27,7 @@ export function init(board) {
     engineers: [],
     byEngineer: new Map(), // engineer id -> assignments, by start
     rows: new Map(), // index -> rendered row element
+    key: "", // window and scale of the last render
     first: 0,
     last: -1,
   };
@@ -64,6 +65,12 @@ export function init(board) {
     board.root.dataset.state = board.data ? "refreshing" : "loading";
   });
   board.on("loaded", (data) => render(data));
+  board.on("unchanged", () => {
+    board.root.dataset.state = "ready";
+  });
+  board.on("load-failed", () => {
+    board.root.dataset.state = board.data ? "ready" : "failed";
+  });
   board.on("selected", () => markSelection());
   narrow.addEventListener("change", () => board.data && render(board.data));
 
@@ -82,8 +89,11 @@ export function init(board) {
     }
     for (const list of view.byEngineer.values()) list.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
 
+    // a refetch of the same window keeps the scroll position; another window starts at the work
+    const sameWindow = view.key === `${data.start}|${data.end}|${view.pxPerHour}|${view.nameWidth}`;
+    view.key = `${data.start}|${data.end}|${view.pxPerHour}|${view.nameWidth}`;
     const keepTop = scroller?.scrollTop || 0;
-    const keepLeft = scroller?.scrollLeft;
+    const keepLeft = sameWindow ? scroller?.scrollLeft : undefined;
     const hadFocus = host.contains(document.activeElement) ? document.activeElement.dataset.taskId : null;
     host.replaceChildren(frameFor(data));
     view.rows = new Map();

@@ -1,6 +1,7 @@
 // The board's state and event bus: the filters (from the page, mirrored in the URL), the last
 // answer of GET /api/v1/dispatch/board, and what is selected. Events: "loading", "loaded" (data),
-// "load-failed" (error), "selected" (selection or null), "filters" (filters), "rendered".
+// "unchanged" (same revision), "load-failed" (error), "selected" (selection or null), "filters"
+// (filters), "rendered".
 import { _ } from "../i18n.js";
 import { api, boardQuery } from "./api.js";
 
@@ -9,6 +10,7 @@ export function createBoard(root) {
   const status = document.getElementById("board-status");
   let pending = null; // the reload in flight: a newer one aborts it, so the latest answer wins
   let debounce = null;
+  let shown = ""; // the filters the data on screen was asked with
 
   const board = {
     root,
@@ -36,8 +38,16 @@ export function createBoard(root) {
       board.emit("loading");
       root.setAttribute("aria-busy", "true");
       try {
+        const asked = JSON.stringify(board.filters);
         const data = await api.board(board.filters, controller.signal);
         if (pending !== controller) return;
+        // the same view at the same revision (a live event about something else): nothing to redraw,
+        // so focus and scroll stay where the planner left them
+        if (board.data && data.revision && data.revision === board.data.revision && asked === shown) {
+          board.emit("unchanged", data);
+          return;
+        }
+        shown = asked;
         board.data = data;
         board.canEdit = board.canEdit && data.can_edit !== false;
         board.reselect();
