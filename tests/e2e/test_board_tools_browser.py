@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import Browser, Page, expect
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.auth import Role
 from core.db import session_scope
 from masterdata.models import User
-from service_mgmt.models import DispatchRun, Task, TaskAssignment
+from service_mgmt.models import DispatchRun, Task, TaskAssignment, WorkOrder
 from tests.e2e.board_helpers import SHOTS, make_user, open_board, serious_axe_violations, signed_in
 from tests.integration.dispatch_fixtures import (  # noqa: F401  (fixture)
     engineer,
@@ -109,7 +109,7 @@ async def test_optimize_shows_progress_compares_and_publishes_to_the_board(
     await expect(dialog.locator("#optimize-run-status")).to_contain_text("Finished.")
     assert await dialog.locator(".run-chart__line").count() == 1  # the best objective over time
     assert "not available" not in await dialog.locator("#optimize-result-note").inner_text()
-    await shoot(page, "optimize-result-1280")
+    await shoot(page, "tools-optimize-result-1280")
     assert await serious_axe_violations(page) == []
 
     await dialog.get_by_role("button", name="Publish this plan").click()
@@ -123,6 +123,37 @@ async def test_optimize_shows_progress_compares_and_publishes_to_the_board(
         run = await session.scalar(select(DispatchRun))
         assert run is not None and run.kind == "full" and run.published_at is not None
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.usefixtures("solves_bound_by_work")
+async def test_publishing_a_stale_plan_says_what_changed_and_writes_nothing(
+    browser: Browser, live_server: str, sessions: Sessions
+) -> None:
+    scenario = await world(sessions, tasks=2)
+    page = await sign_in(browser, live_server, sessions, Role.PLANNER)
+    await show_board(page, live_server, scenario["day"])
+    await start_optimizing(page, time_limit=2)
+    dialog = page.get_by_role("dialog", name="Optimize the plan")
+    await expect(dialog.get_by_role("button", name="Publish this plan")).to_be_visible()
+    # someone edits a task while the planner looks at the result
+    async with session_scope(sessions) as session:
+        await session.execute(
+            update(Task).where(Task.id == scenario["tasks"][0]).values(duration_minutes=45, version=Task.version + 1)
+        )
+    async with sessions() as session:
+        number = await session.scalar(select(WorkOrder.number).join(Task).where(Task.id == scenario["tasks"][0]))
+
+    await dialog.get_by_role("button", name="Publish this plan").click()
+    summary = dialog.get_by_role("alert")
+    await expect(summary).to_contain_text("changed since the run started")
+    await expect(summary).to_contain_text(f"{number} Printer repair 0 (Kunde 0) was changed")
+    await expect(summary).to_be_focused()
+    await expect(dialog.get_by_role("button", name="Publish this plan")).to_be_hidden()
+    await shoot(page, "tools-publish-stale-1280")
+    async with sessions() as session:
+        assert await session.scalar(select(TaskAssignment.id)) is None
+        run = await session.scalar(select(DispatchRun))
+        assert run is not None and run.published_at is None
 
 
 async def test_a_running_optimization_can_be_cancelled(browser: Browser, live_server: str, sessions: Sessions) -> None:
@@ -149,6 +180,29 @@ async def test_a_running_optimization_can_be_cancelled(browser: Browser, live_se
         assert await session.scalar(select(TaskAssignment.id)) is None
 
 
+async def test_a_refused_run_puts_the_error_beside_the_field(
+    browser: Browser, live_server: str, sessions: Sessions
+) -> None:
+    scenario = await world(sessions, tasks=1)
+    page = await sign_in(browser, live_server, sessions, Role.PLANNER)
+    await show_board(page, live_server, scenario["day"])
+    await page.get_by_role("button", name="Optimize…").click()
+    dialog = page.get_by_role("dialog", name="Optimize the plan")
+    await dialog.get_by_label("Time limit (seconds)").fill("0")
+    await dialog.get_by_role("button", name="Start optimizing").click()
+
+    summary = dialog.get_by_role("alert")
+    await expect(summary).to_contain_text("There is a problem")
+    await expect(summary).to_be_focused()
+    field = dialog.get_by_label("Time limit (seconds)")
+    await expect(field).to_have_attribute("aria-invalid", "true")
+    await expect(dialog.locator("#optimize-time-limit-error")).to_contain_text(">= 0.1")
+    await summary.get_by_role("link").first.click()
+    await expect(field).to_be_focused()
+    async with sessions() as session:
+        assert await session.scalar(select(DispatchRun.id)) is None
+
+
 @pytest.mark.usefixtures("solves_bound_by_work")
 async def test_what_if_shows_a_comparison_and_publishes_nothing(
     browser: Browser, live_server: str, sessions: Sessions
@@ -159,12 +213,12 @@ async def test_what_if_shows_a_comparison_and_publishes_nothing(
 
     await page.get_by_role("button", name="What-if…").click()
     dialog = page.get_by_role("dialog", name="What if…")
-    await dialog.get_by_label("Engineer", exact=True).select_option(label="Anna Schmidt")
+    await dialog.get_by_label("Who is off sick").select_option(label="Anna Schmidt")
     await dialog.get_by_label("Add a contractor").check()
-    await dialog.get_by_label("Skill", exact=True).select_option("printers")
+    await dialog.get_by_label("Contractor's skill").select_option("printers")
     await dialog.get_by_label("Starts from the home base of").select_option(label="Ben Weber")
     await dialog.get_by_label("Time limit (seconds)").fill("2")
-    await shoot(page, "whatif-form-1280")
+    await shoot(page, "tools-whatif-form-1280")
     assert await serious_axe_violations(page) == []
     await dialog.get_by_role("button", name="Run the what-if").click()
 
@@ -176,7 +230,9 @@ async def test_what_if_shows_a_comparison_and_publishes_nothing(
     await expect(planned.locator("td").nth(1)).to_have_text("3")
     await expect(dialog).to_contain_text("Nothing was published")
     await expect(dialog.get_by_role("button", name=re.compile("Publish"))).to_have_count(0)
-    await shoot(page, "whatif-result-1280")
+    await shoot(page, "tools-whatif-result-1280")
+    await page.set_viewport_size({"width": 360, "height": 800})
+    await shoot(page, "tools-whatif-result-360")
     async with sessions() as session:
         run = await session.scalar(select(DispatchRun))
         assert run is not None and run.kind == "what_if" and run.published_at is None
@@ -202,6 +258,12 @@ async def test_find_a_slot_and_assign_it_in_one_click(browser: Browser, live_ser
 
     await select_in_queue(page, "Printer repair 0")
     await expect(finder).to_be_enabled()
+    # the map rings the selected task's site
+    ring = page.locator("#board-map-svg circle.map-ring")
+    await expect(ring).to_have_count(1)
+    await expect(page.locator("#board-map-svg circle.map-site--selected")).to_have_attribute(
+        "data-task-id", str(scenario["tasks"][0])
+    )
     await finder.click()
     dialog = page.get_by_role("dialog", name="Find a slot")
     options = dialog.get_by_role("table", name="Find a slot")
@@ -210,8 +272,11 @@ async def test_find_a_slot_and_assign_it_in_one_click(browser: Browser, live_ser
     engineer_name = await first.locator("th").inner_text()
     assert engineer_name in {"Anna Schmidt", "Ben Weber"}
     await expect(first.locator("td").nth(3)).to_contain_text(re.compile(r"€|EUR|\d"))
-    await shoot(page, "slot-1280")
+    await shoot(page, "tools-slot-1280")
     assert await serious_axe_violations(page) == []
+    await page.set_viewport_size({"width": 360, "height": 800})
+    await shoot(page, "tools-slot-360")
+    assert await page.evaluate("() => document.getElementById('slot-dialog').scrollWidth") <= 360
 
     await first.get_by_role("button", name=re.compile("^Assign")).click()
     await expect(dialog).to_be_hidden()
@@ -240,10 +305,10 @@ async def test_the_map_draws_the_published_routes_with_a_legend(
     legend = page.get_by_role("list", name="Map legend")
     await expect(legend).to_contain_text("Home base")
     await expect(legend).to_contain_text(re.compile(r"(Anna Schmidt|Ben Weber): \d stops"))
-    await expect(page.locator("#board-map-summary")).to_contain_text("3 planned visits")
+    await expect(page.locator("#board-map-summary")).to_contain_text("planned visits 3")
     for width in (1280, 360):
         await page.set_viewport_size({"width": width, "height": 900})
-        await shoot(page, f"board-map-{width}", full_page=True)
+        await shoot(page, f"tools-board-map-{width}", full_page=True)
 
 
 async def test_the_manager_reads_the_board_without_the_planning_tools(
@@ -257,7 +322,7 @@ async def test_the_manager_reads_the_board_without_the_planning_tools(
         await expect(page.get_by_role("button", name=name)).to_have_count(0)
     assert await page.locator("dialog").count() == 0
     await expect(page.get_by_role("img", name=re.compile("Map of the day"))).to_be_visible()
-    await shoot(page, "board-manager-360", full_page=True)
+    await shoot(page, "tools-board-manager-360", full_page=True)
     assert await serious_axe_violations(page) == []
 
 
@@ -280,5 +345,5 @@ async def test_the_dialogs_at_360_px_in_chinese(browser: Browser, live_server: s
     await expect(dialog.locator("#optimize-run-status")).to_contain_text("已完成")
     # the dialog fits the phone: nothing in it is wider than the viewport
     assert await page.evaluate("() => document.getElementById('optimize-dialog').scrollWidth") <= 360
-    await shoot(page, "optimize-result-zh-360")
+    await shoot(page, "tools-optimize-result-zh-360")
     assert await serious_axe_violations(page) == []

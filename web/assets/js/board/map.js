@@ -66,7 +66,26 @@ function projection(points) {
   if (width / height < target) [west, east] = grow(west, east, (height * target) / k);
   else [south, north] = grow(south, north, width / target);
   const scale = (WIDTH - 2 * PAD) / ((east - west) * k);
-  return (lat, lon) => [PAD + (lon - west) * k * scale, PAD + (north - lat) * scale];
+  return {
+    project: (lat, lon) => [PAD + (lon - west) * k * scale, PAD + (north - lat) * scale],
+    metresPerUnit: 111_320 / scale, // one degree of latitude is about 111 km
+  };
+}
+
+// A scale bar of a round length (1, 2 or 5 × 10^n metres) about a fifth of the map wide.
+function scaleBar(metresPerUnit) {
+  const target = (WIDTH / 5) * metresPerUnit;
+  const power = 10 ** Math.floor(Math.log10(target));
+  const metres = [5, 2, 1].map((m) => m * power).find((m) => m <= target) || power;
+  const length = metres / metresPerUnit;
+  const x = WIDTH - PAD - length, y = HEIGHT - 10;
+  const group = element("g", { class: "map-scale", "aria-hidden": "true" });
+  group.append(element("path", { d: `M${x.toFixed(1)},${y - 4} V${y} H${(x + length).toFixed(1)} V${y - 4}`, class: "map-scale__bar" }));
+  const unit = metres >= 1000
+    ? new Intl.NumberFormat(locale(), { style: "unit", unit: "kilometer", unitDisplay: "short" }).format(metres / 1000)
+    : new Intl.NumberFormat(locale(), { style: "unit", unit: "meter", unitDisplay: "short" }).format(metres);
+  group.append(element("text", { x: (x + length / 2).toFixed(1), y: y - 6, "text-anchor": "middle", class: "map-scale__text" }, unit));
+  return group;
 }
 
 function outlinePath(project) {
@@ -121,13 +140,14 @@ export function init(board) {
     const visits = (data.assignments || []).filter((a) => a.site?.latitude != null && localDay(a.start, zone) === day);
     const open = (data.unassigned || []).filter((u) => u.site?.latitude != null);
     const homes = engineers.filter((e) => e.home?.latitude != null);
+    // every marker drawn is inside the frame: sites, open tasks, the routes and all home bases
     const points = [
       ...visits.map((v) => [v.site.latitude, v.site.longitude]),
       ...open.map((u) => [u.site.latitude, u.site.longitude]),
       ...routes.flatMap((r) => r.stops.map((s) => [s.latitude, s.longitude])),
-      ...homes.filter((e) => routes.some((r) => r.engineer_id === e.id)).map((e) => [e.home.latitude, e.home.longitude]),
+      ...homes.map((e) => [e.home.latitude, e.home.longitude]),
     ];
-    const project = projection(points.length ? points : homes.map((e) => [e.home.latitude, e.home.longitude]));
+    const { project, metresPerUnit } = projection(points);
 
     svg.append(element("rect", { x: 0, y: 0, width: WIDTH, height: HEIGHT, class: "map-water" }));
     svg.append(element("path", { d: outlinePath(project), class: "map-land" }));
@@ -167,6 +187,7 @@ export function init(board) {
       markers.append(titled(circle, _("%(number)s %(name)s at %(site)s, %(time)s, %(who)s", { number: visit.work_order_number, name: visit.name, site: visit.site.name, time: time(visit.start, zone), who })));
     }
     svg.append(markers);
+    svg.append(scaleBar(metresPerUnit));
     highlight();
 
     // the legend: one line per engineer with a route, then the symbols
@@ -193,7 +214,7 @@ export function init(board) {
       item.append(key, text);
       legend.append(item);
     }
-    summary.textContent = _("%(routes)s routes, %(visits)s planned visits and %(open)s open tasks on %(day)s.", {
+    summary.textContent = _("%(day)s: routes %(routes)s, planned visits %(visits)s, open tasks %(open)s.", {
       routes: routes.length,
       visits: visits.length,
       open: open.length,

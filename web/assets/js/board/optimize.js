@@ -117,6 +117,8 @@ export function init(board) {
     }
     const items = [];
     if (answer.status === 409) {
+      // a stale plan never becomes publishable again: what is left is to discard it and run anew
+      publish.hidden = true;
       const stale = staleText(board, answer.body);
       items.push({ field: null, message: stale.summary || problemText(answer) });
       for (const line of stale.lines) items.push({ field: null, message: line });

@@ -62,7 +62,14 @@ export function createRunPanel(board, prefix) {
   const note = document.getElementById(`${prefix}-result-note`);
   let current = null; // {run, timer, resolve}
 
-  function drawChart(points) {
+  // seconds since the search started: the best so far holds until now (or until the run ended)
+  function elapsed(run) {
+    if (!run.started_at) return 0;
+    const end = run.finished_at ? Date.parse(run.finished_at) : Date.now();
+    return Math.max(0, (end - Date.parse(run.started_at)) / 1000);
+  }
+
+  function drawChart(points, until) {
     chart.replaceChildren();
     const width = 320, height = 120, left = 8, right = 8, top = 10, bottom = 22;
     const axis = document.createElementNS(SVG, "path");
@@ -72,13 +79,14 @@ export function createRunPanel(board, prefix) {
     if (!points.length) return;
     const xs = points.map((p) => p[0]);
     const ys = points.map((p) => p[1]);
-    const xMax = Math.max(...xs, 1);
+    const xMax = Math.max(...xs, until, 1);
     const yMin = Math.min(...ys), yMax = Math.max(...ys);
     const x = (s) => left + ((width - left - right) * s) / xMax;
     const y = (o) => (yMax === yMin ? (top + height - bottom) / 2 : top + ((height - top - bottom) * (yMax - o)) / (yMax - yMin));
     // the best so far only changes when a better plan is found: a step line
     let d = `M${x(xs[0]).toFixed(1)},${y(ys[0]).toFixed(1)}`;
     for (let i = 1; i < points.length; i += 1) d += ` H${x(xs[i]).toFixed(1)} V${y(ys[i]).toFixed(1)}`;
+    d += ` H${x(Math.max(until, xs[xs.length - 1])).toFixed(1)}`;
     const line = document.createElementNS(SVG, "path");
     line.setAttribute("d", d);
     line.setAttribute("class", "run-chart__line");
@@ -95,13 +103,24 @@ export function createRunPanel(board, prefix) {
     label.setAttribute("y", String(height - 6));
     label.setAttribute("text-anchor", "end");
     label.setAttribute("class", "run-chart__label");
-    label.textContent = _("%(seconds)s s", { seconds: number(last[0], { maximumFractionDigits: 1 }) });
+    label.textContent = _("%(seconds)s s", { seconds: number(Math.max(until, last[0]), { maximumFractionDigits: 1 }) });
     chart.append(label);
+    // the first and the best cost found, at the top and the bottom of the scale
+    for (const [value, atY, anchor] of [[yMax, top + 8, "start"], [yMin, height - bottom - 3, "start"]]) {
+      const tick = document.createElementNS(SVG, "text");
+      tick.setAttribute("x", String(left + 4));
+      tick.setAttribute("y", String(atY));
+      tick.setAttribute("text-anchor", anchor);
+      tick.setAttribute("class", "run-chart__label");
+      tick.textContent = number(value);
+      chart.append(tick);
+      if (yMax === yMin) break;
+    }
   }
 
   function show(run) {
     const points = run.progress || [];
-    drawChart(points);
+    drawChart(points, elapsed(run));
     let text = statusText(run.status);
     if (points.length) {
       const [seconds, best] = points[points.length - 1];

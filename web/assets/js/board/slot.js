@@ -2,9 +2,10 @@
 // POST /insertions ranks the feasible places in the published plan; each row shows the engineer,
 // the start in the board's zone, the added travel, the lateness and the cost in money, and
 // "Assign" books it in one click (POST /moves with the task's version), then the board reloads.
-import { _, locale } from "../i18n.js";
+import { _ } from "../i18n.js";
 import { selectedTaskId, taskLabel, wireDialog } from "./dialogs.js";
 import { clearErrors, showErrors } from "./form-errors.js";
+import { dateTime, money } from "./format.js";
 import { duration } from "./run-panel.js";
 import { problemText, request } from "./tools-http.js";
 
@@ -12,20 +13,6 @@ const INSERTIONS = "/api/v1/dispatch/insertions";
 const MOVES = "/api/v1/dispatch/moves";
 const INSERTABLE = new Set(["open", "scheduled"]);
 const OPTIONS = 8;
-
-export function money(value) {
-  if (value && typeof value === "object" && value.currency) {
-    return new Intl.NumberFormat(locale(), { style: "currency", currency: value.currency }).format(Number(value.amount));
-  }
-  // an API without prices answers cost units: shown as a plain number, never as money
-  return new Intl.NumberFormat(locale()).format(Number(value) || 0);
-}
-
-export function dateTime(iso, zone) {
-  const options = { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" };
-  if (zone) options.timeZone = zone;
-  return new Intl.DateTimeFormat(locale(), options).format(new Date(iso));
-}
 
 function row(board, taskId) {
   const rows = [...(board.data?.unassigned || []), ...(board.data?.assignments || [])];
@@ -76,7 +63,7 @@ export function init(board) {
       const text = _("%(task)s assigned to %(name)s, %(start)s.", {
         task: taskLabel(board, task.task_id) || task.name,
         name: option.engineer_name,
-        start: dateTime(option.start, board.data?.time_zone),
+        start: dateTime(option.start, board.data?.time_zone || "UTC"),
       });
       board.say(text, "success");
       dialog.close();
@@ -98,7 +85,7 @@ export function init(board) {
 
   function render(task, options) {
     body.replaceChildren();
-    const zone = board.data?.time_zone;
+    const zone = board.data?.time_zone || "UTC";
     for (const option of options) {
       const tr = body.insertRow();
       const who = document.createElement("th");
@@ -106,14 +93,16 @@ export function init(board) {
       who.textContent = option.engineer_name || _("Unnamed engineer");
       tr.append(who);
       const cells = [
-        [dateTime(option.start, zone), ""],
-        [duration(option.added_travel_minutes != null ? option.added_travel_minutes * 60 : option.added_travel_seconds), "num"],
-        [option.late_seconds > 0 ? duration(option.late_seconds) : _("on time"), "num"],
-        [money(option.cost), "num"],
+        [dateTime(option.start, zone), "", _("Start")],
+        [duration(option.added_travel_minutes != null ? option.added_travel_minutes * 60 : option.added_travel_seconds), "num", _("Added travel")],
+        [option.late_seconds > 0 ? duration(option.late_seconds) : _("on time"), "num", _("Late by")],
+        [money(option.cost), "num", _("Cost")],
       ];
-      for (const [text, cls] of cells) {
+      for (const [text, cls, label] of cells) {
         const cell = tr.insertCell();
         cell.textContent = text;
+        // on a phone the rows become cards and each value says what it is (CSS ::before)
+        cell.dataset.label = label;
         if (cls) cell.className = cls;
       }
       const action = tr.insertCell();

@@ -122,6 +122,10 @@ export function init(board) {
     const baseline = run.parameters?.baseline_kpis || null;
     if (run.kpis) {
       panel.compare(baseline, run.kpis, _("Nothing was published: the board still shows the published plan."));
+      // the answer is below the form: bring it into view and to the screen reader
+      const title = document.getElementById("whatif-result-title");
+      title.tabIndex = -1;
+      title.focus();
     }
   });
 }
