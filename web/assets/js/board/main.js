@@ -18,6 +18,7 @@ if (root) {
     import("./whatif.js"),
     import("./slot.js"),
     import("./map.js"),
+    import("./live.js"),
   ]);
   for (const part of parts) part.init(board);
   await board.reload();
