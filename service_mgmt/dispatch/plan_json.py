@@ -6,8 +6,10 @@ them by id; here, where the names are known, the sentences name the people a pla
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from scheduling import CostBreakdown, Explanation, Plan, Priority, Problem, Violation
 from service_mgmt.dispatch.problem_builder import BuiltProblem, LeftOut, TimeFrame
@@ -106,9 +108,23 @@ def explanation_json(frame: TimeFrame, e: Explanation, names: Mapping[str, str])
     }
 
 
-def violation_json(v: Violation, names: Mapping[str, str] | None = None) -> dict[str, Any]:
+# The checker states times as seconds from the problem's origin (a bare number of 4+ digits; a
+# duration carries an "s" and a count or day number is small): shown to people as a clock time.
+_FRAME_SECONDS = re.compile(r"(?<![\w.])(\d{4,})(?![\w.])")
+
+
+def violation_json(
+    v: Violation, names: Mapping[str, str] | None = None, clock: Callable[[int], str] | None = None
+) -> dict[str, Any]:
     text = named(v.text, names or {}, v.engineer_id)
+    if clock is not None:
+        text = _FRAME_SECONDS.sub(lambda m: clock(int(m.group(1))), text)
     return {"code": v.code, "text": text, "task_id": v.task_id, "engineer_id": v.engineer_id}
+
+
+def frame_clock(frame: TimeFrame, zone: ZoneInfo) -> Callable[[int], str]:
+    """Seconds of the frame as "Tue 08 Dec 09:15" in the zone (the engineers' zone on the board)."""
+    return lambda seconds: frame.instant(seconds).astimezone(zone).strftime("%a %d %b %H:%M")
 
 
 def named(text: str, names: Mapping[str, str], *engineer_ids: str | None) -> str:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, cast
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import msgspec
 from msgspec import Meta
@@ -37,7 +38,7 @@ from core.fields import Version
 from masterdata.models import Engineer
 from scheduling import Violation, check_plan
 from service_mgmt.choices import DispatchRunKind, DispatchRunStatus, TaskStatus, WorkOrderStatus
-from service_mgmt.dispatch.plan_json import violation_json
+from service_mgmt.dispatch.plan_json import frame_clock, violation_json
 from service_mgmt.dispatch.problem_builder import LIVE_TASKS, Assigned, HorizonSpec, build_problem
 from service_mgmt.dispatch.published import published_plan
 from service_mgmt.dispatch.runs import find_run, policy_of
@@ -330,7 +331,9 @@ async def move_task(session: AsyncSession, actor: Principal, data: MoveIn, *, cl
             0, Violation("no_shift", "no engineer of the move works at that time (shift or absence)", key, None)
         )
     if violations:
-        shown = [violation_json(v, built.engineer_names) for v in violations]
+        lead_zone = await session.scalar(select(Engineer.time_zone).where(Engineer.id == data.engineer_ids[0]))
+        local = frame_clock(built.frame, ZoneInfo(lead_zone or "UTC"))
+        shown = [violation_json(v, built.engineer_names, local) for v in violations]
         raise Invalid(
             Code.MOVE_VIOLATES_CONSTRAINTS,
             "the move breaks " + "; ".join(v["text"] for v in shown[:5]),

@@ -64,6 +64,9 @@ async def test_a_move_that_breaks_a_constraint_answers_the_violations_and_change
     assert unskilled["status"] == 422 and unskilled["code"] == "move_violates_constraints"
     assert [v["code"] for v in unskilled["violations"]] == ["skill"]
     assert {v["code"] for v in overlapping["violations"]} == {"travel"}
+    # times as the planner reads them, in Anna's zone, never the solver's seconds
+    day = next_day().strftime("%a %d %b")
+    assert f"starts at {day} 09:30, cannot arrive before {day} 10:" in overlapping["violations"][0]["text"]
     assert at_night["violations"][0]["code"] == "no_shift"
     async with sessions() as session:
         assert await session.scalar(select(TaskAssignment.id).where(TaskAssignment.task_id == world["free"])) is None
