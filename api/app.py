@@ -18,6 +18,8 @@ from litestar.openapi.spec import Components, SecurityScheme
 from api.csrf import csrf_guard
 from api.db_session import provide_db_session
 from api.input_guard import refuse_bad_input
+from api.live import delivery as live_delivery
+from api.live.hub import live_updates
 from api.openapi_errors import document_errors
 from api.openapi_no_content import document_no_content
 from api.openapi_roles import document_roles
@@ -50,6 +52,7 @@ def create_app(
     settings = settings or load_settings()
     jwt_auth = build_jwt_auth(settings.auth)
     register_domain_handlers()  # every domain's reactions to the events of those below; idempotent
+    live_delivery.register()  # plan changes and run progress reach the boards once committed
 
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:
@@ -77,8 +80,9 @@ def create_app(
     app = Litestar(
         route_handlers=ROUTE_HANDLERS,
         state=State({"settings": settings, "jwt_auth": jwt_auth}),
-        # The worker starts after the database and stops before it (lifespans unwind in reverse).
-        lifespan=[database, *_worker_lifespan(with_worker)],
+        # The worker starts after the database and stops before it (lifespans unwind in reverse);
+        # live updates need the engine and close before it, ending the open event streams.
+        lifespan=[database, live_updates, *_worker_lifespan(with_worker)],
         dependencies={"db_session": Provide(provide_db_session), "page": Provide(provide_page)},
         exception_handlers=EXCEPTION_HANDLERS,
         guards=[csrf_guard],  # unsafe requests on the session cookie carry the CSRF token

@@ -37,6 +37,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.idempotency import idempotency_jobs
+from api.live import delivery as live_delivery
 from api.outbox_handlers import outbox_job
 from contracts.jobs import ExpiryRun, expire_contracts, raise_renewal_reminders
 from core.auth_sessions import auth_session_jobs
@@ -303,6 +304,7 @@ async def run_worker(
     worker = settings.worker if worker is None else worker
     registry = job_registry(settings) if registry is None else registry
     register_domain_handlers()  # domain events in jobs too; idempotent
+    live_delivery.register()  # plan changes made by jobs (maintenance calls) reach the boards
     zone = ZoneInfo(worker.time_zone)
     engine = create_engine(settings.database)
     runner = Runner(create_session_factory(engine))

@@ -27,3 +27,26 @@ class PartsConsumed:
     lines: tuple[ConsumedLine, ...]
     at: dt.datetime
     actor: Principal
+
+
+@dataclass(frozen=True, slots=True)
+class PlanChanged:
+    """Something every open dispatch board must show: a task was moved, pinned, published, added,
+    or its technician reported a step (see `service_mgmt.dispatch.announce`). Published inside the
+    transaction that made the change; the edge delivers it to the boards only once that commits."""
+
+    kind: str  # move | pin | publish | status | task | run (the live contract's kinds)
+    task_ids: tuple[UUID, ...]
+    by: str  # who did it, as people call them (display name, else username)
+    text: str  # what happened, naming people and jobs (no ids)
+    at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RunProgressed:
+    """An optimization run started, found a better plan, or finished (written by its driver)."""
+
+    run_id: UUID
+    status: str
+    best_objective: float | None
+    at: dt.datetime

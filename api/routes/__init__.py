@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.live.stream import LiveController
 from api.routes.auth import list_auth_events, login, logout, me
 from api.routes.billable_items import BillableItemController
 from api.routes.billing_profiles import BillingProfileController, get_bill_to
@@ -45,6 +46,7 @@ from api.routes.warranties import (
 from api.routes.work_orders import WorkOrderController
 
 ROUTE_HANDLERS: list[Any] = [
+    LiveController,
     health,
     ready,
     landing,

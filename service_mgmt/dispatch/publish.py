@@ -43,6 +43,7 @@ from service_mgmt.dispatch.published import published_plan
 from service_mgmt.dispatch.runs import find_run, policy_of
 from service_mgmt.errors import Code
 from service_mgmt.models import DispatchRun, Task, TaskAssignment, WorkOrder
+from service_mgmt.plan_announcements import PUBLISH, announce_move, announce_plan
 from service_mgmt.services.work_orders import AwareDateTime, TaskView, task_views
 
 # The planner may still move these; from dispatched on, the field has the task.
@@ -121,6 +122,8 @@ async def publish_run(
         after={"published": len(published), "kept": len(kept), "not_planned": len(not_planned)},
         at=now,
     )
+    text = f"published a plan: {len(published)} task(s) planned" + (f", {len(kept)} kept as they were" if kept else "")
+    await announce_plan(session, actor, PUBLISH, published, text)
     return PublishResult(run, published, kept, not_planned)
 
 
@@ -331,6 +334,7 @@ async def move_task(session: AsyncSession, actor: Principal, data: MoveIn, *, cl
         )
     end = data.start + dt.timedelta(seconds=duration)
     await write_assignment(session, actor, task, data.engineer_ids, data.start, end, "move", now)
+    await announce_move(session, actor, task.id, data.engineer_ids, data.start)
     return (await task_views(session, [task]))[0]
 
 

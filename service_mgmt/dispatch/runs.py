@@ -47,6 +47,7 @@ from service_mgmt.dispatch.stale import HEARTBEAT_SECONDS, LIVE, fail_stale_runs
 from service_mgmt.dispatch.what_if import WhatIfChanges, apply_changes, check_changes
 from service_mgmt.errors import Code
 from service_mgmt.models import DispatchRun
+from service_mgmt.plan_announcements import announce_run, announce_run_finished
 
 log = logging.getLogger("service_mgmt.dispatch")
 
@@ -133,6 +134,7 @@ async def start_run(
     await audit.record(
         session, actor, "dispatch_run", run.id, "create", after={"kind": run.kind, "parameters": run.parameters}, at=now
     )
+    await announce_run(session, run, at=now)
     return StartedRun(run, built, params, baseline)
 
 
@@ -319,6 +321,7 @@ class Dispatcher:
             if improved:
                 run.progress = _thin([*run.progress, *improved])
             run.heartbeat_at = self.clock.now()
+            await announce_run(session, run, at=run.heartbeat_at)  # the boards' optimize panels follow
             await session.commit()
             self._beats[run_id] = time.monotonic()
             return bool(run.cancel_requested)
@@ -349,18 +352,25 @@ class Dispatcher:
             run.plan = stored
             if plan.stats.progress and not run.progress:
                 run.progress = _thin([[round(s, 3), o] for s, o in plan.stats.progress])
+            await announce_run(session, run, at=now)
+            await announce_run_finished(session, run)
             await session.commit()
 
     async def _fail(self, run_id: UUID, error: str | None) -> None:
         now = self.clock.now()
         status = DispatchRunStatus.CANCELLED if error is None else DispatchRunStatus.FAILED
         async with self.sessions() as session:
-            await session.execute(
+            failed = await session.scalar(
                 update(DispatchRun)
                 .where(DispatchRun.id == run_id, DispatchRun.status.in_(LIVE))
                 .values(status=status.value, finished_at=now, error=error, version=DispatchRun.version + 1)
+                .returning(DispatchRun.id)
                 .execution_options(synchronize_session=False)
             )
+            run = await session.get(DispatchRun, run_id) if failed is not None else None
+            if run is not None:
+                await announce_run(session, run, at=now)
+                await announce_run_finished(session, run)
             await session.commit()
 
 

@@ -55,6 +55,7 @@ from service_mgmt.models import (
     TimeEntry,
     WorkOrder,
 )
+from service_mgmt.plan_announcements import announce_status
 from service_mgmt.services.confirmation_input import (
     CheckedEntry,
     ConfirmationCreate,
@@ -185,6 +186,7 @@ async def confirm_task(
     await session.flush()
     await audit.record(session, actor, "confirmation", confirmation.id, "create", after=_summary(confirmation), at=now)
     await _complete_work_order(session, actor, work_order, completed_at, now)
+    await announce_status(session, actor, [task.id], task.status)
     return ConfirmationResult(ConfirmationView(confirmation, rows, parts), task, work_order)
 
 

@@ -41,6 +41,7 @@ from service_mgmt.choices import (
 )
 from service_mgmt.errors import Code
 from service_mgmt.models import ServiceRequest, Task, TaskStatusEvent, WorkOrder
+from service_mgmt.plan_announcements import announce_status
 from service_mgmt.services import request_lifecycle
 from service_mgmt.services.technician_jobs import engineer_of, lock_my_task
 from service_mgmt.services.work_orders import AwareDateTime
@@ -167,6 +168,7 @@ async def report_status(
     reason = f"task {task.sequence} {target.value} ({actor.username})"
     await advance_work_order(session, actor, work_order, WORK_ORDER_FOLLOWS[target], at=at, now=now, reason=reason)
     request = await _responded(session, actor, work_order, target, min(at, now), reason)
+    await announce_status(session, actor, [task.id], target.value)
     return StatusResult(task=task, work_order=work_order, event=event, request=request)
 
 

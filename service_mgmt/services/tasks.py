@@ -35,6 +35,7 @@ from masterdata.models import Absence, Engineer, EngineerSkill
 from service_mgmt.choices import TaskStatus, WorkOrderStatus
 from service_mgmt.errors import Code
 from service_mgmt.models import Task, TaskAssignment, TaskDependency, TaskPart, WorkOrder
+from service_mgmt.plan_announcements import announce_move, announce_tasks
 from service_mgmt.services.job_templates import (
     CrewSize,
     Minutes,
@@ -155,6 +156,7 @@ async def add_task(session: AsyncSession, actor: Principal, work_order_id: UUID,
     await session.flush()
     view = await _view(session, task)
     await audit.record(session, actor, "task", task.id, "create", after=_snapshot(view))
+    await announce_tasks(session, actor, [task.id], "added")
     return view
 
 
@@ -178,6 +180,7 @@ async def update_task(
     await session.flush()
     old, new = audit.changed(before, audit.snapshot(task))
     await audit.record(session, actor, "task", task.id, "update", before=old, after=new)
+    await announce_tasks(session, actor, [task.id], "changed")
     return await _view(session, task)
 
 
@@ -204,6 +207,7 @@ async def delete_task(session: AsyncSession, actor: Principal, work_order_id: UU
     work_order = await _locked_work_order(session, actor, work_order_id, TASKS_EDITABLE)
     task = await _find_task(session, work_order, task_id)
     before = _snapshot(await _view(session, task))
+    await announce_tasks(session, actor, [task.id], "removed")  # named while it still exists
     await session.delete(task)
     await session.flush()
     await audit.record(session, actor, "task", task_id, "delete", before=before)
@@ -313,6 +317,7 @@ async def assign_task(
     view = await _view(session, task)
     old, new = audit.changed(before, _snapshot(view))
     await audit.record(session, actor, "task", task.id, "assign", before=old, after=new)
+    await announce_move(session, actor, task.id, [e.id for e in engineers], start)
     return view
 
 

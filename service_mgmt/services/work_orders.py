@@ -50,6 +50,7 @@ from service_mgmt.models import (
     TaskPart,
     WorkOrder,
 )
+from service_mgmt.plan_announcements import STATUS, TASK, announce_plan
 from service_mgmt.services.credit_gate import pass_credit_gate
 from service_mgmt.services.entitlement_check import EntitlementQuery, run_entitlement_check
 from service_mgmt.services.first_time_fix import record_return
@@ -339,7 +340,7 @@ async def create_work_order(
     )
     session.add(work_order)
     await session.flush()
-    await add_tasks(session, work_order, specs)
+    added = await add_tasks(session, work_order, specs)
     if basis.request is not None:
         session.add(_created_event(basis.request, work_order, actor, now))
     await session.flush()
@@ -347,6 +348,8 @@ async def create_work_order(
     await record_return(session, actor, work_order, now)
     view = await work_order_view(session, work_order)
     await audit.record(session, actor, "work_order", work_order.id, "create", after=snapshot(view), at=now)
+    text = f"created work order {work_order.number} with {len(added)} task(s)"
+    await announce_plan(session, actor, TASK, [t.id for t in added], text)
     return view
 
 
@@ -652,6 +655,9 @@ async def transition_work_order(
     await audit.record(
         session, actor, "work_order", work_order.id, "transition", before=old, after=new | details, at=now
     )
+    if target in TASKS_FOLLOW:  # its tasks changed status with it
+        text = f"set work order {work_order.number} to {target.value.replace('_', ' ')}"
+        await announce_plan(session, actor, STATUS, [t.id for t in tasks], text)
     return await work_order_view(session, work_order)
 
 

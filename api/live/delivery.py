@@ -1,0 +1,90 @@
+"""From a domain event to a message on the live channel, once its transaction commits.
+
+PostgreSQL: `SELECT pg_notify(channel, payload)` in the announcing transaction itself. The server
+queues the notification with the transaction and delivers it to every listener (every app process's
+channels backend) at commit, never on rollback, whichever process wrote: the web processes, the worker
+(preventive maintenance calls), the CLI.
+
+SQLite (one process): the messages wait in the session's `info`; an SQLAlchemy `after_commit` hook
+hands them to the in-memory channel of the app that owns the engine (`register_sink`), and the end of
+a transaction that did not commit drops them. Engines without a sink (a service test, the CLI) drop
+them too.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
+
+from api.live.messages import CHANNEL, encode, plan_message, run_message
+from core import domain_events
+from service_mgmt.events import PlanChanged, RunProgressed
+
+log = logging.getLogger("service_mgmt.live")
+
+PENDING = "live_messages"  # key in Session.info: messages waiting for the commit
+Sink = Callable[[str], None]
+_sinks: weakref.WeakKeyDictionary[Engine, Sink] = weakref.WeakKeyDictionary()
+
+
+def register_sink(engine: Engine, sink: Sink) -> None:
+    """Committed messages of sessions on `engine` go to `sink` (the app's in-memory channel)."""
+    _sinks[engine] = sink
+
+
+def unregister_sink(engine: Engine) -> None:
+    _sinks.pop(engine, None)
+
+
+async def _send(session: AsyncSession, message: dict[str, Any]) -> None:
+    payload = encode(message)
+    bind = session.bind
+    if bind is not None and bind.dialect.name == "postgresql":
+        await session.execute(select(func.pg_notify(CHANNEL, payload)))
+        return
+    session.sync_session.info.setdefault(PENDING, []).append(payload)
+
+
+async def on_plan_changed(session: AsyncSession, changed: PlanChanged) -> None:
+    await _send(session, plan_message(changed))
+
+
+async def on_run_progressed(session: AsyncSession, progressed: RunProgressed) -> None:
+    await _send(session, run_message(progressed))
+
+
+def _after_commit(session: Session) -> None:
+    payloads: list[str] = session.info.pop(PENDING, [])
+    if not payloads:
+        return
+    engine = session.bind
+    sink = _sinks.get(engine) if isinstance(engine, Engine) else None
+    if sink is None:
+        return
+    for payload in payloads:
+        try:
+            sink(payload)
+        except Exception:  # a live hint must never fail a committed change
+            log.exception("could not hand a live message to the channel")
+
+
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    # the root transaction ended: whatever was not delivered by a commit is dropped (rollback, close)
+    if transaction.parent is None:
+        session.info.pop(PENDING, None)
+
+
+def register() -> None:
+    """Wire the handlers and the commit hooks (idempotent; every entry point that writes calls it)."""
+    domain_events.subscribe(PlanChanged, on_plan_changed)
+    domain_events.subscribe(RunProgressed, on_run_progressed)
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_transaction_end", _after_transaction_end)
