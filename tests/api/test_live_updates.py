@@ -20,6 +20,7 @@ from core.auth import SYSTEM, Role
 from core.db import session_scope
 from masterdata.services.users import UserCreate, create_user
 from tests.api.live_stream import LIVE, InProcessStream
+from tests.api.technician_fixtures import dispatched_job, step
 from tests.api.test_dispatch_board import board, move, tomorrow
 from tests.api.test_dispatch_runs import RUNS, finished, scenario
 from tests.api.test_work_orders import Client, Sessions
@@ -162,6 +163,27 @@ async def test_a_run_reports_its_progress_and_its_publish_is_a_plan_change(
     assert told is not None and told["kind"] == "publish"
     assert sorted(told["task_ids"]) == sorted(str(t) for t in world["tasks"])
     assert told["text"] == "planner1 published a plan: 3 task(s) planned"
+
+
+async def test_a_technicians_steps_are_told_once_each_naming_the_technician(
+    client: Client, sessions: Sessions, login_as: UserFactory, streams: list[InProcessStream]
+) -> None:
+    job = await dispatched_job(client, login_as, sessions)
+    stream = await open_stream(client, streams, job.planner)
+
+    first = await step(client, job, "en_route", key="step-1")
+    replayed = await step(client, job, "en_route", key="step-1")  # the phone retried: answered, not redone
+    arrived = await step(client, job, "on_site")
+    assert (first.status_code, replayed.status_code, arrived.status_code) == (200, 200, 200)
+
+    en_route, on_site = [(await stream.until("plan")).data for _ in range(2)]
+    assert en_route and on_site
+    assert en_route["kind"] == on_site["kind"] == "status"
+    assert en_route["task_ids"] == on_site["task_ids"] == [job.task["id"]]
+    task_label = f'"{job.task["name"]}" ({job.work_order["number"]})'
+    assert en_route["text"] == f"{en_route['by']} is en route to {task_label}"
+    assert on_site["text"] == f"{on_site['by']} is on site at {task_label}"
+    assert en_route["by"].startswith("technician")
 
 
 @pytest.mark.parametrize("role", [Role.TECHNICIAN, Role.AGENT, Role.DEPOT, Role.CONTRACT_ADMIN])
