@@ -142,6 +142,9 @@ class Settings:
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     # Where people reach the product (PUBLIC_BASE_URL): every link in an e-mail starts with it.
     public_base_url: str = "http://127.0.0.1:8000"
+    # The longest a live event stream stays open (LIVE_STREAM_MAX_SECONDS); the browser reconnects
+    # at once, to whichever process the balancer picks, with its session checked afresh.
+    live_stream_max_seconds: float = 300.0
 
 
 def _flag(value: str | None, default: bool = False) -> bool:
@@ -210,7 +213,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         advance_exchange_return_days=int(env.get("ADVANCE_EXCHANGE_RETURN_DAYS", "14")),
         worker=_worker_settings(env),
         public_base_url=_public_base_url(env),
+        live_stream_max_seconds=_live_stream_max_seconds(env),
     )
+
+
+def _live_stream_max_seconds(env: Mapping[str, str]) -> float:
+    """LIVE_STREAM_MAX_SECONDS (default 300): how long one live event stream may stay open."""
+    seconds = float(env.get("LIVE_STREAM_MAX_SECONDS", "300"))
+    if not 0 < seconds <= 86_400:
+        raise RuntimeError(f"LIVE_STREAM_MAX_SECONDS must lie between 0 (exclusive) and 86400, got {seconds}")
+    return seconds
 
 
 def _hsts_seconds(env: Mapping[str, str]) -> int:

@@ -83,6 +83,9 @@ def settings(database_url: str) -> Settings:
         database=DatabaseSettings(url=database_url, pool_size=5, max_overflow=5),
         auth=AuthSettings(secret_key="test-secret-" + "x" * 40, login_max_failures=5, login_window_seconds=300),
         server=ServerSettings(max_body_bytes=65_536),
+        # the tests that walk every route read whole responses: a live event stream ends this soon
+        # (the live update tests lengthen it on the app's hub)
+        live_stream_max_seconds=0.5,
     )
 
 

@@ -7,9 +7,9 @@ state, not when the app is built: tests point one app at many databases (see `ap
 as the async context manager Litestar documents for standalone use, and kept in `app.state.live`.
 
 Streams must end when the server stops: uvicorn waits for open responses to finish before it runs
-the lifespan's shutdown, and an event stream never finishes on its own. So `LiveHub.stopping` is set
-by the first SIGINT/SIGTERM (chained in front of the server's own handler, which still runs) as well
-as by the lifespan's shutdown, and every stream ends on it.
+the lifespan's shutdown, and an event stream does not finish on its own for minutes. So
+`LiveHub.stop` runs on the first SIGINT/SIGTERM (chained in front of the server's own handler, which
+still runs) as well as in the lifespan's shutdown: it wakes every open subscriber with the end.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ class LiveSubscriber(Subscriber):
 class LiveHub:
     channels: ChannelsPlugin
     heartbeat_seconds: float = HEARTBEAT_SECONDS
+    max_stream_seconds: float = 300.0  # Settings.live_stream_max_seconds
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _open: set[LiveSubscriber] = field(default_factory=set)
 
@@ -116,7 +117,7 @@ async def live_updates(app: Litestar) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     channels = build_channels(settings.database)
     async with channels:
-        hub = LiveHub(channels)
+        hub = LiveHub(channels, max_stream_seconds=settings.live_stream_max_seconds)
         app.state.live = hub
         engine = app.state.engine.sync_engine
         if settings.database.is_sqlite:

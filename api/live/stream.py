@@ -7,12 +7,16 @@ and a `retry` hint; it sends a `: heartbeat` comment every `LiveHub.heartbeat_se
 silence so proxies keep it open, and at each heartbeat it asks again whether the session still
 may read the board (a revoked session or a demoted user stops receiving within a heartbeat plus the
 session cache's lifetime). It ends when the client goes away (Litestar cancels it on disconnect),
-when the server stops (`LiveHub.stop`), or when the session no longer may read.
+when the server stops (`LiveHub.stop`), when the session no longer may read, and after
+LIVE_STREAM_MAX_SECONDS (300 s): the browser's EventSource reconnects after `retry`, and the board
+refetches on reconnecting, so nothing is lost. The bound also keeps clients that wait for the
+whole response (the authorization tests' client) from waiting forever.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -33,14 +37,17 @@ StillAllowed = Callable[[], Awaitable[bool]]
 
 
 async def dispatch_events(hub: LiveHub, still_allowed: StillAllowed) -> AsyncIterator[ServerSentEventMessage]:
+    ends = time.monotonic() + hub.max_stream_seconds
     async with hub.subscription() as subscriber:
         yield ServerSentEventMessage(data=None, comment="live", retry=RETRY_MILLISECONDS)
-        while True:
+        while (left := ends - time.monotonic()) > 0:
             try:
-                payload = await subscriber.next_event(hub.heartbeat_seconds)
+                payload = await subscriber.next_event(min(hub.heartbeat_seconds, left))
             except StopAsyncIteration:
                 return  # the server stops
             if payload is None:
+                if time.monotonic() >= ends:
+                    return  # long enough: the browser reconnects (to any process), its session read afresh
                 if not await still_allowed():
                     return
                 yield ServerSentEventMessage(data=None, comment="heartbeat")

@@ -44,6 +44,7 @@ async def streams(client: Client) -> AsyncIterator[list[InProcessStream]]:
 
 
 async def open_stream(client: Client, streams: list[InProcessStream], headers: dict[str, str]) -> InProcessStream:
+    hub_of(client).max_stream_seconds = 120  # the tests' settings end streams after 0.5 s
     stream = InProcessStream(client, headers)
     streams.append(stream)
     stream.open()
@@ -244,6 +245,7 @@ async def test_open_streams_end_when_the_app_stops(app: Litestar, sessions: Sess
     await own.__aenter__()
     try:
         login = await own.post("/api/v1/auth/login", json={"username": "pat", "password": "secret-pw"})
+        hub_of(own).max_stream_seconds = 120
         stream = InProcessStream(own, {"Authorization": f"Bearer {login.json()['access_token']}"})
         stream.open()
         await stream.subscribed()
@@ -254,3 +256,14 @@ async def test_open_streams_end_when_the_app_stops(app: Litestar, sessions: Sess
     assert hub.stopping.is_set()
     assert await stream.next_event() is None  # the response ended
     assert stream.future is not None and stream.future.done()
+
+
+async def test_a_stream_ends_after_its_longest_life_so_the_browser_reconnects(
+    client: Client, login_as: UserFactory, streams: list[InProcessStream]
+) -> None:
+    stream = InProcessStream(client, await login_as(Role.PLANNER))  # the tests' LIVE_STREAM_MAX_SECONDS: 0.5
+    streams.append(stream)
+    stream.open()
+    await stream.subscribed()
+
+    assert await stream.next_event() is None  # ended, with nothing sent but the opening comment
