@@ -6,15 +6,14 @@ channels backend) at commit, never on rollback, whichever process wrote: the web
 (preventive maintenance calls), the CLI.
 
 SQLite (one process): the messages wait in the session's `info`; an SQLAlchemy `after_commit` hook
-hands them to the in-memory channel of the app that owns the engine (`register_sink`), and the end of
-a transaction that did not commit drops them. Engines without a sink (a service test, the CLI) drop
-them too.
+hands them to the in-memory channel of the app serving that database (`register_sink`, by URL: the
+in-process worker writes through an engine of its own), and the end of a transaction that did not
+commit drops them. Databases no app serves in this process (a service test, the CLI) drop them too.
 """
 
 from __future__ import annotations
 
 import logging
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -31,16 +30,20 @@ log = logging.getLogger("service_mgmt.live")
 
 PENDING = "live_messages"  # key in Session.info: messages waiting for the commit
 Sink = Callable[[str], None]
-_sinks: weakref.WeakKeyDictionary[Engine, Sink] = weakref.WeakKeyDictionary()
+_sinks: dict[str, Sink] = {}  # database URL -> the in-memory channel of the app serving it
+
+
+def _key(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
 
 
 def register_sink(engine: Engine, sink: Sink) -> None:
-    """Committed messages of sessions on `engine` go to `sink` (the app's in-memory channel)."""
-    _sinks[engine] = sink
+    """Committed messages of sessions on the database of `engine` (through any engine) go to `sink`."""
+    _sinks[_key(engine)] = sink
 
 
 def unregister_sink(engine: Engine) -> None:
-    _sinks.pop(engine, None)
+    _sinks.pop(_key(engine), None)
 
 
 async def _send(session: AsyncSession, message: dict[str, Any]) -> None:
@@ -65,7 +68,7 @@ def _after_commit(session: Session) -> None:
     if not payloads:
         return
     engine = session.bind
-    sink = _sinks.get(engine) if isinstance(engine, Engine) else None
+    sink = _sinks.get(_key(engine)) if isinstance(engine, Engine) else None
     if sink is None:
         return
     for payload in payloads:

@@ -121,7 +121,13 @@ async def live_updates(app: Litestar) -> AsyncIterator[None]:
         app.state.live = hub
         engine = app.state.engine.sync_engine
         if settings.database.is_sqlite:
-            delivery.register_sink(engine, lambda payload: channels.publish(payload, CHANNEL))
+            loop = asyncio.get_running_loop()
+
+            def sink(payload: str) -> None:
+                # through the loop: a commit may happen on another thread (a test's engine, a thread pool)
+                loop.call_soon_threadsafe(channels.publish, payload, CHANNEL)
+
+            delivery.register_sink(engine, sink)
         restore = _stop_on_signals(hub.stop)
         try:
             yield

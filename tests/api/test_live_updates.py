@@ -18,7 +18,8 @@ from litestar.testing import AsyncTestClient
 from api.live.hub import LiveHub
 from core.auth import SYSTEM, Role
 from core.db import session_scope
-from masterdata.services.users import UserCreate, create_user
+from masterdata.services.users import UserCreate, create_user, principal_for
+from service_mgmt.plan_announcements import announce_pin
 from tests.api.live_stream import LIVE, InProcessStream
 from tests.api.technician_fixtures import dispatched_job, step
 from tests.api.test_dispatch_board import board, move, tomorrow
@@ -267,3 +268,28 @@ async def test_a_stream_ends_after_its_longest_life_so_the_browser_reconnects(
     await stream.subscribed()
 
     assert await stream.next_event() is None  # ended, with nothing sent but the opening comment
+
+
+async def test_a_pin_is_told_with_the_planners_name(
+    client: Client, sessions: Sessions, login_as: UserFactory, streams: list[InProcessStream]
+) -> None:
+    # pin and unpin endpoints call `announce_pin` in their transaction; here it is called as they do
+    world = await board(sessions)
+    stream = await open_stream(client, streams, await login_as(Role.MANAGER))
+    async with session_scope(sessions) as session:
+        pia = await create_user(
+            session, SYSTEM, UserCreate(username="pia", password="secret-pw", role=Role.PLANNER, display_name="Pia")
+        )
+        actor = await principal_for(session, pia)
+        await announce_pin(session, actor, world["busy"], True)
+    async with sessions() as session:  # rolled back: nothing is told
+        await announce_pin(session, actor, world["busy"], False)
+        await session.rollback()
+    async with session_scope(sessions) as session:
+        await announce_pin(session, actor, world["free"], False)
+
+    pinned, unpinned = [(await stream.until("plan")).data for _ in range(2)]
+    assert pinned and unpinned
+    assert pinned["kind"] == unpinned["kind"] == "pin" and pinned["task_ids"] == [str(world["busy"])]
+    assert pinned["text"].startswith('Pia pinned "Booked" (WO-')
+    assert unpinned["task_ids"] == [str(world["free"])] and unpinned["text"].startswith('Pia unpinned "Urgent" (WO-')
