@@ -66,6 +66,11 @@ class LiveHub:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _open: set[LiveSubscriber] = field(default_factory=set)
 
+    @property
+    def listening(self) -> int:
+        """Streams open in this process."""
+        return len(self._open)
+
     def stop(self) -> None:
         """End every stream now (their subscribers' next event is the end) and refuse new ones."""
         self.stopping.set()

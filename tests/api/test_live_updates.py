@@ -42,6 +42,7 @@ async def streams(client: Client) -> AsyncIterator[list[InProcessStream]]:
     for stream in opened:
         assert stream.future is not None
         stream.future.result(timeout=20)  # ended, not hung
+    assert hub_of(client).listening == 0  # and unsubscribed
 
 
 async def open_stream(client: Client, streams: list[InProcessStream], headers: dict[str, str]) -> InProcessStream:
