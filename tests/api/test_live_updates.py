@@ -14,8 +14,10 @@ from uuid import UUID
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select
 
 from api.live.hub import LiveHub
+from api.live.pg_backend import ReconnectingAsyncPgBackend
 from core.auth import SYSTEM, Role
 from core.db import session_scope
 from masterdata.services.users import UserCreate, create_user, principal_for
@@ -294,3 +296,26 @@ async def test_a_pin_is_told_with_the_planners_name(
     assert pinned["kind"] == unpinned["kind"] == "pin" and pinned["task_ids"] == [str(world["busy"])]
     assert pinned["text"].startswith('Pia pinned "Booked" (WO-')
     assert unpinned["task_ids"] == [str(world["free"])] and unpinned["text"].startswith('Pia unpinned "Urgent" (WO-')
+
+
+@pytest.mark.postgres_only
+async def test_after_losing_its_listen_connection_the_app_listens_again_and_ends_the_streams(
+    client: Client, sessions: Sessions, login_as: UserFactory, streams: list[InProcessStream]
+) -> None:
+    world = await board(sessions)
+    planner = await login_as(Role.PLANNER)
+    before = await open_stream(client, streams, planner)
+    backend = hub_of(client).channels._backend
+    assert isinstance(backend, ReconnectingAsyncPgBackend)
+    listener_pid = backend._listener_conn.get_server_pid()
+
+    async with session_scope(sessions) as session:  # as a database restart or a network cut would
+        assert await session.scalar(select(func.pg_terminate_backend(listener_pid)))
+
+    assert await before.next_event() is None  # the stream ended, so the browser reconnects and refetches
+    after = await open_stream(client, streams, planner)
+    assert backend._listener_conn.get_server_pid() != listener_pid
+    moved = await client.post(MOVES, json=move(world, "anna", tomorrow(11)), headers=planner)
+    assert moved.status_code == 200, moved.text
+    told = (await after.until("plan")).data
+    assert told is not None and told["task_ids"] == [str(world["free"])]
