@@ -113,6 +113,12 @@ async def announce_move(
     await announce_plan(session, actor, kind, [task_id], text)
 
 
+async def announce_pin(session: AsyncSession, actor: Principal, task_id: UUID, pinned: bool) -> None:
+    """A planner pinned a task where it is (the optimizer leaves it there) or let it go again."""
+    labels = await task_labels(session, [task_id])
+    await announce_plan(session, actor, PIN, [task_id], f"{'pinned' if pinned else 'unpinned'} {listed(labels)}")
+
+
 async def announce_status(session: AsyncSession, actor: Principal, task_ids: Sequence[UUID], status: str) -> None:
     labels = await task_labels(session, task_ids)
     words = STEP_WORDS.get(status, f"set to {status.replace('_', ' ')}")

@@ -6,15 +6,16 @@ channels backend) at commit, never on rollback, whichever process wrote: the web
 (preventive maintenance calls), the CLI.
 
 SQLite (one process): the messages wait in the session's `info`; an SQLAlchemy `after_commit` hook
-hands them to the in-memory channel of the app that owns the engine (`register_sink`), and the end of
-a transaction that did not commit drops them. Engines without a sink (a service test, the CLI) drop
-them too.
+hands them to the in-memory channel of the app serving that database (`register_sink`, by URL: the
+in-process worker writes through an engine of its own), and the end of a transaction that did not
+commit drops them. Databases no app serves in this process (a service test, the CLI) drop them too.
+Savepoints behave as on PostgreSQL: messages of a rolled-back savepoint are dropped, those of a
+released one wait for the outermost commit (SQLAlchemy fires `after_commit` on a release as well).
 """
 
 from __future__ import annotations
 
 import logging
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -30,17 +31,22 @@ from service_mgmt.events import PlanChanged, RunProgressed
 log = logging.getLogger("service_mgmt.live")
 
 PENDING = "live_messages"  # key in Session.info: messages waiting for the commit
+MARKS = "live_savepoints"  # key in Session.info: savepoint -> how many messages were pending at its start
 Sink = Callable[[str], None]
-_sinks: weakref.WeakKeyDictionary[Engine, Sink] = weakref.WeakKeyDictionary()
+_sinks: dict[str, Sink] = {}  # database URL -> the in-memory channel of the app serving it
+
+
+def _key(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
 
 
 def register_sink(engine: Engine, sink: Sink) -> None:
-    """Committed messages of sessions on `engine` go to `sink` (the app's in-memory channel)."""
-    _sinks[engine] = sink
+    """Committed messages of sessions on the database of `engine` (through any engine) go to `sink`."""
+    _sinks[_key(engine)] = sink
 
 
 def unregister_sink(engine: Engine) -> None:
-    _sinks.pop(engine, None)
+    _sinks.pop(_key(engine), None)
 
 
 async def _send(session: AsyncSession, message: dict[str, Any]) -> None:
@@ -61,11 +67,13 @@ async def on_run_progressed(session: AsyncSession, progressed: RunProgressed) ->
 
 
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: its messages wait for the outermost commit
     payloads: list[str] = session.info.pop(PENDING, [])
     if not payloads:
         return
     engine = session.bind
-    sink = _sinks.get(engine) if isinstance(engine, Engine) else None
+    sink = _sinks.get(_key(engine)) if isinstance(engine, Engine) else None
     if sink is None:
         return
     for payload in payloads:
@@ -75,10 +83,23 @@ def _after_commit(session: Session) -> None:
             log.exception("could not hand a live message to the channel")
 
 
+def _after_transaction_create(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        session.info.setdefault(MARKS, {})[id(transaction)] = len(session.info.get(PENDING, []))
+
+
+def _after_soft_rollback(session: Session, previous: SessionTransaction) -> None:
+    # (SQLAlchemy ends the savepoint before it reports the rollback: the mark is still here)
+    mark = session.info.get(MARKS, {}).pop(id(previous), None) if previous.nested else None
+    if mark is not None and PENDING in session.info:
+        del session.info[PENDING][mark:]  # what the rolled-back savepoint announced never happened
+
+
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
-    # the root transaction ended: whatever was not delivered by a commit is dropped (rollback, close)
     if transaction.parent is None:
+        # the root transaction ended: whatever a commit did not deliver is dropped (rollback, close)
         session.info.pop(PENDING, None)
+        session.info.pop(MARKS, None)
 
 
 def register() -> None:
@@ -87,4 +108,6 @@ def register() -> None:
     domain_events.subscribe(RunProgressed, on_run_progressed)
     if not event.contains(Session, "after_commit", _after_commit):
         event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_transaction_create", _after_transaction_create)
+        event.listen(Session, "after_soft_rollback", _after_soft_rollback)
         event.listen(Session, "after_transaction_end", _after_transaction_end)

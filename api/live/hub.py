@@ -27,13 +27,13 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.channels import ChannelsPlugin, Subscriber
-from litestar.channels.backends.asyncpg import AsyncPgChannelsBackend
 from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from sqlalchemy.engine import make_url
 
 from api.live import delivery
 from api.live.messages import CHANNEL
+from api.live.pg_backend import ReconnectingAsyncPgBackend
 from core.settings import DatabaseSettings, Settings
 
 log = logging.getLogger("service_mgmt.live")
@@ -66,9 +66,19 @@ class LiveHub:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _open: set[LiveSubscriber] = field(default_factory=set)
 
+    @property
+    def listening(self) -> int:
+        """Streams open in this process."""
+        return len(self._open)
+
     def stop(self) -> None:
-        """End every stream now (their subscribers' next event is the end) and refuse new ones."""
+        """End every stream now and refuse new ones (the server stops)."""
         self.stopping.set()
+        self.end_streams()
+
+    def end_streams(self) -> None:
+        """End every open stream now (each subscriber's next event is the end); browsers reconnect and
+        refetch. After a lost LISTEN connection: what was sent meanwhile did not reach them."""
         for subscriber in list(self._open):
             subscriber.put_nowait(None)
 
@@ -98,12 +108,12 @@ def backend_for(database: DatabaseSettings) -> ChannelsBackend:
         return MemoryChannelsBackend()
     # asyncpg speaks plain postgresql:// whichever SQLAlchemy driver the URL names
     dsn = make_url(database.url).set(drivername="postgresql").render_as_string(hide_password=False)
-    return AsyncPgChannelsBackend(dsn=dsn)
+    return ReconnectingAsyncPgBackend(dsn)
 
 
-def build_channels(database: DatabaseSettings) -> ChannelsPlugin:
+def build_channels(backend: ChannelsBackend) -> ChannelsPlugin:
     return ChannelsPlugin(
-        backend_for(database),
+        backend,
         channels=[CHANNEL],
         subscriber_class=LiveSubscriber,
         subscriber_max_backlog=BACKLOG,
@@ -115,13 +125,22 @@ def build_channels(database: DatabaseSettings) -> ChannelsPlugin:
 async def live_updates(app: Litestar) -> AsyncIterator[None]:
     """Lifespan: open the channel (after the database: it needs the engine), close it first."""
     settings: Settings = app.state.settings
-    channels = build_channels(settings.database)
+    backend = backend_for(settings.database)
+    channels = build_channels(backend)
     async with channels:
         hub = LiveHub(channels, max_stream_seconds=settings.live_stream_max_seconds)
+        if isinstance(backend, ReconnectingAsyncPgBackend):
+            backend.on_reconnected = hub.end_streams
         app.state.live = hub
         engine = app.state.engine.sync_engine
         if settings.database.is_sqlite:
-            delivery.register_sink(engine, lambda payload: channels.publish(payload, CHANNEL))
+            loop = asyncio.get_running_loop()
+
+            def sink(payload: str) -> None:
+                # through the loop: a commit may happen on another thread (a test's engine, a thread pool)
+                loop.call_soon_threadsafe(channels.publish, payload, CHANNEL)
+
+            delivery.register_sink(engine, sink)
         restore = _stop_on_signals(hub.stop)
         try:
             yield

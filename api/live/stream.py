@@ -31,7 +31,7 @@ from api.security import SessionAuth, allow, principal_from_token
 from core.auth import Principal, Role
 
 READERS = frozenset({Role.ADMIN, Role.PLANNER, Role.MANAGER})
-RETRY_MILLISECONDS = 3_000  # how soon a browser's EventSource reconnects after the stream ends
+RETRY_MILLISECONDS = 1_000  # how soon a browser's EventSource reconnects after the stream ends
 
 StillAllowed = Callable[[], Awaitable[bool]]
 

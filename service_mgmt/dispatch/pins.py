@@ -24,7 +24,7 @@ from service_mgmt.dispatch.publish import movable_task
 from service_mgmt.dispatch.task_changes import check_task_version
 from service_mgmt.errors import Code
 from service_mgmt.models import TaskAssignment
-from service_mgmt.plan_announcements import PIN, announce_plan, listed, task_labels
+from service_mgmt.plan_announcements import announce_pin
 
 
 class PinIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -64,8 +64,7 @@ async def set_pinned(
             after={"pinned": pinned},
             at=clock.now(),
         )
-        labels = await task_labels(session, [task.id])
-        await announce_plan(session, actor, PIN, [task.id], f"{'pinned' if pinned else 'unpinned'} {listed(labels)}")
+        await announce_pin(session, actor, task.id, pinned)
     card = await read_assignment(session, task.id)
     assert card is not None  # planned, checked above
     return card

@@ -14,11 +14,14 @@ from uuid import UUID
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import func, select
 
 from api.live.hub import LiveHub
+from api.live.pg_backend import ReconnectingAsyncPgBackend
 from core.auth import SYSTEM, Role
 from core.db import session_scope
-from masterdata.services.users import UserCreate, create_user
+from masterdata.services.users import UserCreate, create_user, principal_for
+from service_mgmt.plan_announcements import announce_pin
 from tests.api.live_stream import LIVE, InProcessStream
 from tests.api.technician_fixtures import dispatched_job, step
 from tests.api.test_dispatch_board import board, move, tomorrow
@@ -41,6 +44,7 @@ async def streams(client: Client) -> AsyncIterator[list[InProcessStream]]:
     for stream in opened:
         assert stream.future is not None
         stream.future.result(timeout=20)  # ended, not hung
+    assert hub_of(client).listening == 0  # and unsubscribed
 
 
 async def open_stream(client: Client, streams: list[InProcessStream], headers: dict[str, str]) -> InProcessStream:
@@ -267,3 +271,51 @@ async def test_a_stream_ends_after_its_longest_life_so_the_browser_reconnects(
     await stream.subscribed()
 
     assert await stream.next_event() is None  # ended, with nothing sent but the opening comment
+
+
+async def test_a_pin_is_told_with_the_planners_name(
+    client: Client, sessions: Sessions, login_as: UserFactory, streams: list[InProcessStream]
+) -> None:
+    # pin and unpin endpoints call `announce_pin` in their transaction; here it is called as they do
+    world = await board(sessions)
+    stream = await open_stream(client, streams, await login_as(Role.MANAGER))
+    async with session_scope(sessions) as session:
+        pia = await create_user(
+            session, SYSTEM, UserCreate(username="pia", password="secret-pw", role=Role.PLANNER, display_name="Pia")
+        )
+        actor = await principal_for(session, pia)
+        await announce_pin(session, actor, world["busy"], True)
+    async with sessions() as session:  # rolled back: nothing is told
+        await announce_pin(session, actor, world["busy"], False)
+        await session.rollback()
+    async with session_scope(sessions) as session:
+        await announce_pin(session, actor, world["free"], False)
+
+    pinned, unpinned = [(await stream.until("plan")).data for _ in range(2)]
+    assert pinned and unpinned
+    assert pinned["kind"] == unpinned["kind"] == "pin" and pinned["task_ids"] == [str(world["busy"])]
+    assert pinned["text"].startswith('Pia pinned "Booked" (WO-')
+    assert unpinned["task_ids"] == [str(world["free"])] and unpinned["text"].startswith('Pia unpinned "Urgent" (WO-')
+
+
+@pytest.mark.postgres_only
+async def test_after_losing_its_listen_connection_the_app_listens_again_and_ends_the_streams(
+    client: Client, sessions: Sessions, login_as: UserFactory, streams: list[InProcessStream]
+) -> None:
+    world = await board(sessions)
+    planner = await login_as(Role.PLANNER)
+    before = await open_stream(client, streams, planner)
+    backend = hub_of(client).channels._backend
+    assert isinstance(backend, ReconnectingAsyncPgBackend)
+    listener_pid = backend._listener_conn.get_server_pid()
+
+    async with session_scope(sessions) as session:  # as a database restart or a network cut would
+        assert await session.scalar(select(func.pg_terminate_backend(listener_pid)))
+
+    assert await before.next_event() is None  # the stream ended, so the browser reconnects and refetches
+    after = await open_stream(client, streams, planner)
+    assert backend._listener_conn.get_server_pid() != listener_pid
+    moved = await client.post(MOVES, json=move(world, "anna", tomorrow(11)), headers=planner)
+    assert moved.status_code == 200, moved.text
+    told = (await after.until("plan")).data
+    assert told is not None and told["task_ids"] == [str(world["free"])]

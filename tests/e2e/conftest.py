@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 
 import pytest
 import uvicorn
@@ -40,6 +41,10 @@ def _free_port() -> int:
 def live_server(settings: Settings) -> Iterator[str]:
     """The app on http://127.0.0.1:<port>, in a thread with its own event loop, against the test database."""
     port = _free_port()
+    # The board's live stream lives 10 s here, not the API tests' 0.5 s (boards hear changes as in
+    # production), and not 300 s: a server in a thread gets no signal, so a stream still open when the
+    # test ends holds its shutdown until it ends.
+    settings = replace(settings, live_stream_max_seconds=10)
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()

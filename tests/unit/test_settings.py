@@ -57,3 +57,11 @@ def test_the_worker_settings_come_from_load_settings() -> None:
 def test_a_wrong_worker_setting_stops_the_start(name: str, value: str) -> None:
     with pytest.raises(Exception, match=value):
         load_settings(KEY | {name: value})
+
+
+def test_a_live_stream_lives_five_minutes_unless_told_otherwise() -> None:
+    assert load_settings(KEY).live_stream_max_seconds == 300
+    assert load_settings(KEY | {"LIVE_STREAM_MAX_SECONDS": "30"}).live_stream_max_seconds == 30
+    for wrong in ("0", "-5", "100000"):
+        with pytest.raises(RuntimeError, match="LIVE_STREAM_MAX_SECONDS"):
+            load_settings(KEY | {"LIVE_STREAM_MAX_SECONDS": wrong})
