@@ -43,8 +43,8 @@ def live_server(settings: Settings) -> Iterator[str]:
     port = _free_port()
     # The board's live stream lives 10 s here, not the API tests' 0.5 s (boards hear changes as in
     # production), and not 300 s: a server in a thread gets no signal, so a stream still open when the
-    # test ends holds its shutdown until it ends.
-    settings = replace(settings, live_stream_max_seconds=10)
+    # test ends holds its shutdown until it ends (a test that needs longer says so and closes its pages).
+    settings = replace(settings, live_stream_max_seconds=max(10, settings.live_stream_max_seconds))
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()
