@@ -59,6 +59,9 @@ def minutes(seconds: int) -> int:
     return round(seconds / 60)
 
 
+UNPLANNED_DAYS = 2  # as the insertion ranking's default
+
+
 async def explain_on_board(
     session: AsyncSession,
     _actor: Principal,
@@ -84,7 +87,9 @@ async def explain_on_board(
     )
     people = {e.id: e for e in await session.scalars(select(Engineer).where(Engineer.id.in_(crew)))} if crew else {}
     day = _local_day(task, people.get(crew[0]) if crew else None, now)
-    published = await load_published(session, HorizonSpec(first_day=day, days=1), chosen, now, cache)
+    # an unplanned task's cheapest place may well be tomorrow: late in the day, today has no room left
+    days = 1 if task.planned_start is not None else UNPLANNED_DAYS
+    published = await load_published(session, HorizonSpec(first_day=day, days=days), chosen, now, cache)
     names = {UUID(k): v for k, v in published.built.engineer_names.items()} | {e.id: e.name for e in people.values()}
     currencies = await _currencies(session, published)
     key = str(task_id)

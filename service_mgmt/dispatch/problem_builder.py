@@ -35,7 +35,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from masterdata.availability import Interval, WeeklyInterval, availability, local_instant
@@ -148,13 +148,16 @@ async def build_problem(
     policy: Policy,
     now: dt.datetime,
     travel: TravelProvider | None = None,
+    focus: Sequence[UUID] | None = None,
 ) -> BuiltProblem:
+    """``focus`` (with an engineer filter): only the tasks planned for the filtered engineers and the
+    focused ones are read, not every open task (a manual move's check needs no one else's work)."""
     engineers = await _engineers(session, horizon)
     frame = _frame(horizon, [e.time_zone for e in engineers])
     window = Interval(frame.origin, _horizon_end(horizon, [e.time_zone for e in engineers]))
     days = max(1, math.ceil((window.ends - window.starts).total_seconds() / DAY))
     built_engineers = await _build_engineers(session, engineers, horizon, frame, window, now)
-    tasks = await _tasks(session, horizon, frame, window, {e.id for e in engineers}, bool(_filtered(horizon)))
+    tasks = await _tasks(session, horizon, frame, window, {e.id for e in engineers}, bool(_filtered(horizon)), focus)
     problem_tasks, left_out = await _build_tasks(session, tasks, frame, window, now)
     in_problem = {p.id for p in problem_tasks}
     return BuiltProblem(
@@ -332,14 +335,19 @@ async def _tasks(
     window: Interval,
     engineer_ids: set[UUID],
     filtered: bool,
+    focus: Sequence[UUID] | None = None,
 ) -> list[_TaskRow]:
-    rows = await session.execute(
+    query = (
         select(TaskRow, Site.latitude, Site.longitude, Site.territory)
         .join(WorkOrder, WorkOrder.id == TaskRow.work_order_id)
         .join(Site, Site.id == TaskRow.site_id)
         .where(TaskRow.status.in_(LIVE_TASKS), WorkOrder.status.in_(LIVE_ORDERS))
         .order_by(WorkOrder.number, TaskRow.sequence)
     )
+    if focus is not None and filtered:
+        theirs = select(TaskAssignment.task_id).where(TaskAssignment.engineer_id.in_(list(engineer_ids)))
+        query = query.where(or_(TaskRow.id.in_(list(focus)), TaskRow.id.in_(theirs)))
+    rows = await session.execute(query)
     candidates = [_TaskRow(task, lat, lon, territory, []) for task, lat, lon, territory in rows if _meets(task, window)]
     by_id = {c.row.id: c for c in candidates}
     if by_id:

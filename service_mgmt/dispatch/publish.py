@@ -44,7 +44,7 @@ from service_mgmt.dispatch.published import published_plan
 from service_mgmt.dispatch.runs import find_run, policy_of
 from service_mgmt.dispatch.task_changes import check_task_version
 from service_mgmt.errors import Code
-from service_mgmt.models import DispatchRun, Task, TaskAssignment, WorkOrder
+from service_mgmt.models import DispatchRun, Task, TaskAssignment, TaskDependency, WorkOrder
 from service_mgmt.plan_announcements import PUBLISH, announce_move, announce_plan
 from service_mgmt.services.work_orders import AwareDateTime, TaskView, task_views
 
@@ -303,7 +303,7 @@ async def move_task(session: AsyncSession, actor: Principal, data: MoveIn, *, cl
         days=3,
         engineer_ids=tuple(sorted(await _engineers_in_reach(session, task, data.engineer_ids))),
     )
-    built = await build_problem(session, horizon, policy=policy, now=now)
+    built = await build_problem(session, horizon, policy=policy, now=now, focus=await _linked_tasks(session, task))
     key = str(task.id)
     if key not in {t.id for t in built.problem.tasks}:
         reason = next((o.text for o in built.left_out if o.task_id == key), "it is outside the planning horizon")
@@ -344,6 +344,16 @@ async def move_task(session: AsyncSession, actor: Principal, data: MoveIn, *, cl
     await write_assignment(session, actor, task, data.engineer_ids, data.start, end, "move", now)
     await announce_move(session, actor, task.id, data.engineer_ids, data.start)
     return (await task_views(session, [task]))[0]
+
+
+async def _linked_tasks(session: AsyncSession, task: Task) -> list[UUID]:
+    """The task and those it waits for or that wait for it: the dependency rules see them as planned."""
+    rows = await session.execute(
+        select(TaskDependency.task_id, TaskDependency.depends_on_id).where(
+            (TaskDependency.task_id == task.id) | (TaskDependency.depends_on_id == task.id)
+        )
+    )
+    return [task.id, *{i for row in rows for i in row if i != task.id}]
 
 
 async def _engineers_in_reach(session: AsyncSession, task: Task, engineer_ids: Sequence[UUID]) -> set[UUID]:
