@@ -221,3 +221,27 @@ async def test_a_form_sent_after_the_session_ended_comes_back_to_its_page_after_
 
     assert (sent.status_code, sent.headers["location"]) == (303, "/sign-in?next=/home%3Ftab%3D2")
     assert elsewhere.headers["location"] == "/sign-in"
+
+
+async def test_an_htmx_sign_in_answers_in_place_and_navigates_on_success(client: Client, person: PersonFactory) -> None:
+    who = await person(Role.PLANNER)
+    form_page = await client.get("/sign-in", headers=HTML)
+    hx = HTML | {"HX-Request": "true"}
+
+    wrong = await client.post(
+        "/sign-in",
+        data={"username": who.username, "password": "not-it", "form_token": form_value(form_page.text, "form_token")},
+        headers=hx,
+        follow_redirects=False,
+    )
+    assert wrong.status_code == 401 and 'id="sign-in"' in wrong.text  # the fragment HTMX swaps in
+    assert 'aria-invalid="true"' in wrong.text and "hx-redirect" not in wrong.headers
+
+    right = await client.post(
+        "/sign-in",
+        data={"username": who.username, "password": PASSWORD, "form_token": form_value(wrong.text, "form_token")},
+        headers=hx,
+        follow_redirects=False,
+    )
+    assert (right.status_code, right.headers["hx-redirect"]) == (200, "/planner/board")
+    assert (await client.get("/api/v1/auth/me")).json()["username"] == who.username  # the session cookie is set

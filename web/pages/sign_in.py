@@ -111,7 +111,11 @@ async def sign_in(
     cookies.append(Cookie(key=FORM_COOKIE, value="", max_age=0, path="/sign-in"))
     if principal.locale in LOCALES:
         cookies.append(locale_cookie(principal.locale))
-    return Redirect(safe_next(data.next) or landing_for(principal.role), status_code=303, cookies=cookies)
+    target = safe_next(data.next) or landing_for(principal.role)
+    if request.headers.get("HX-Request") == "true":
+        # an HTMX submit navigates for real: the landing page brings its own scripts
+        return Response(b"", status_code=200, headers={"HX-Redirect": target}, cookies=cookies)
+    return Redirect(target, status_code=303, cookies=cookies)
 
 
 @post("/sign-out", include_in_schema=False, status_code=303)
