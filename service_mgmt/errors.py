@@ -7,7 +7,6 @@ from enum import StrEnum
 
 class Code(StrEnum):
     # calendar feeds
-    FEED_KIND_NOT_ALLOWED = "feed_kind_not_allowed"
     FIELD_NOT_FOR_KIND = "field_not_for_kind"
     NOT_YOUR_ENGINEER = "not_your_engineer"
     NOT_YOUR_CUSTOMER = "not_your_customer"

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import Principal, Role
-from core.errors import Forbidden, Invalid, NotFound
+from core.errors import FieldNotAllowed, Forbidden, Invalid, NotFound
 from core.listing import Page, PageRequest, paginate
 from masterdata.models import Customer, Engineer, User
 from service_mgmt.errors import Code
@@ -87,7 +87,7 @@ async def create_feed(
 
 async def _engineer_for(session: AsyncSession, principal: Principal, data: FeedCreate) -> UUID:
     if principal.role not in ENGINEER_FEED_MAKERS:
-        raise Forbidden(Code.FEED_KIND_NOT_ALLOWED, "your role cannot make engineer feeds", field="kind")
+        raise FieldNotAllowed("kind", "your role cannot make engineer feeds")
     if data.customer_id is not None:
         raise Invalid(Code.FIELD_NOT_FOR_KIND, "an engineer feed names no customer", field="customer_id")
     if principal.role is Role.TECHNICIAN:
@@ -104,7 +104,7 @@ async def _engineer_for(session: AsyncSession, principal: Principal, data: FeedC
 
 async def _customer_for(session: AsyncSession, principal: Principal, data: FeedCreate) -> UUID:
     if principal.role not in CUSTOMER_FEED_MAKERS:
-        raise Forbidden(Code.FEED_KIND_NOT_ALLOWED, "your role cannot make customer feeds", field="kind")
+        raise FieldNotAllowed("kind", "your role cannot make customer feeds")
     if data.engineer_id is not None:
         raise Invalid(Code.FIELD_NOT_FOR_KIND, "a customer feed names no engineer", field="engineer_id")
     if principal.role is Role.CUSTOMER:
