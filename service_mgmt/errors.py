@@ -6,6 +6,10 @@ from enum import StrEnum
 
 
 class Code(StrEnum):
+    # calendar feeds
+    FIELD_NOT_FOR_KIND = "field_not_for_kind"
+    NOT_YOUR_ENGINEER = "not_your_engineer"
+    NOT_YOUR_CUSTOMER = "not_your_customer"
     SITE_NOT_OF_CUSTOMER = "site_not_of_customer"
     INVALID_TIME_ZONE = "invalid_time_zone"
     NOT_A_COMPONENT = "not_a_component"

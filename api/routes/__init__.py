@@ -9,6 +9,7 @@ from api.routes.auth import list_auth_events, login, logout, me
 from api.routes.billable_items import BillableItemController
 from api.routes.billing_profiles import BillingProfileController, get_bill_to
 from api.routes.billing_runs import BillingRunController
+from api.routes.calendar_feeds import CalendarFeedController, calendar_document
 from api.routes.contacts import ContactController
 from api.routes.credit import CreditController
 from api.routes.customers import CustomerController
@@ -106,4 +107,7 @@ ROUTE_HANDLERS: list[Any] = [
     PaymentController,
     ReceivablesController,
     ExportController,
+    # calendar feeds (iCalendar) of an engineer's jobs or a customer's visits
+    CalendarFeedController,
+    calendar_document,
 ]

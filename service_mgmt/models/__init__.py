@@ -4,6 +4,7 @@
 # loading their models with ours gives those columns their types.
 import contracts.models  # noqa: F401
 import masterdata.models  # noqa: F401
+from service_mgmt.models.calendar_feeds import CalendarFeed, FeedKind
 from service_mgmt.models.confirmations import Confirmation, PartConsumption, TaskStatusEvent, TimeEntry
 from service_mgmt.models.dispatch import DispatchRun
 from service_mgmt.models.knowledge import KnowledgeCode
@@ -21,8 +22,10 @@ from service_mgmt.models.work_orders import (
 )
 
 __all__ = [
+    "CalendarFeed",
     "Confirmation",
     "DispatchRun",
+    "FeedKind",
     "JobTemplate",
     "JobTemplateTask",
     "KnowledgeCode",

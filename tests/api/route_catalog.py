@@ -29,6 +29,7 @@ PUBLIC_OPERATIONS = frozenset(
         ("GET", "/health"),
         ("GET", "/ready"),
         ("POST", "/api/v1/auth/login"),
+        ("GET", "/calendar/{feed:str}"),
     }
 )
 # Framework-served documents and files, public by `api.security.PUBLIC_PATHS`. (The pages' public

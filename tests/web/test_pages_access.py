@@ -174,7 +174,9 @@ async def test_an_htmx_request_without_a_session_is_told_to_load_the_sign_in_pag
 def page_operations(app: Litestar) -> list[tuple[str, str, HTTPRouteHandler]]:
     found = []
     for route in app.routes:
-        if not isinstance(route, HTTPRoute) or route.path.startswith(("/api/", "/schema", "/health", "/ready")):
+        # /calendar/<token>.ics is the API's public iCalendar feed (tests/api/route_catalog.py), not a page
+        api_paths = ("/api/", "/schema", "/health", "/ready", "/calendar/")
+        if not isinstance(route, HTTPRoute) or route.path.startswith(api_paths):
             continue
         for method, handler in route.route_handler_map.items():
             if method not in {"OPTIONS", "HEAD"} and not route.path.startswith("/assets"):
