@@ -42,6 +42,7 @@ from api.routes.warranties import (
     WarrantyController,
     WarrantyTermController,
 )
+from api.routes.webhooks import WebhookController
 from api.routes.work_orders import WorkOrderController
 
 ROUTE_HANDLERS: list[Any] = [
@@ -56,6 +57,7 @@ ROUTE_HANDLERS: list[Any] = [
     CustomerController,
     EngineerController,
     UserController,
+    WebhookController,
     UserSessionController,
     ContactController,
     SiteController,
