@@ -46,7 +46,7 @@ class DeliveryOut(msgspec.Struct, kw_only=True):
     attempts: int
     next_attempt_at: dt.datetime | None  # when pending: its next try
     last_attempt_at: dt.datetime | None
-    last_status_code: int | None
+    last_http_status: int | None  # the answer of the last try
     last_error: str | None
     delivered_at: dt.datetime | None
     replay_of_id: UUID | None
@@ -85,7 +85,7 @@ def delivery_out(delivery: WebhookDelivery) -> DeliveryOut:
         attempts=delivery.attempts,
         next_attempt_at=delivery.next_attempt_at if delivery.status == "pending" else None,
         last_attempt_at=delivery.last_attempt_at,
-        last_status_code=delivery.last_status_code,
+        last_http_status=delivery.last_status_code,
         last_error=delivery.last_error,
         delivered_at=delivery.delivered_at,
         replay_of_id=delivery.replay_of_id,

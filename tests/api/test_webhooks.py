@@ -113,7 +113,7 @@ async def test_a_logged_call_reaches_the_receiver_signed_after_a_retry(
     first = await dispatch(sessions, settings, clock)
     assert (first.claimed, first.delivered, first.retried, first.dead) == (1, 0, 1, 0)
     (retrying,) = await deliveries(client, admin, subscription["id"])
-    assert (retrying["status"], retrying["attempts"], retrying["last_status_code"]) == ("pending", 1, 500)
+    assert (retrying["status"], retrying["attempts"], retrying["last_http_status"]) == ("pending", 1, 500)
     assert retrying["next_attempt_at"] == (JUST_AFTER + FIRST_RETRY).isoformat().replace("+00:00", "Z")
 
     # Not due before its backoff has passed.
@@ -134,7 +134,7 @@ async def test_a_logged_call_reaches_the_receiver_signed_after_a_retry(
     assert event["data"]["entity"] == "service_request" and event["data"]["id"] == request["id"]
     assert event["data"]["after"]["number"] == request["number"]
     (done,) = await deliveries(client, admin, subscription["id"])
-    assert (done["status"], done["attempts"], done["last_status_code"], done["next_attempt_at"]) == (
+    assert (done["status"], done["attempts"], done["last_http_status"], done["next_attempt_at"]) == (
         "delivered",
         2,
         200,
@@ -163,7 +163,7 @@ async def test_a_delivery_is_dead_lettered_after_the_last_try_and_a_replay_deliv
         clock.advance(FIRST_RETRY * 2 ** (attempt - 1))  # the backoff doubles
     assert (await dispatch(sessions, settings, clock)).claimed == 0  # dead: never tried again
     (dead,) = await deliveries(client, admin, subscription["id"])
-    assert (dead["status"], dead["attempts"], dead["last_status_code"]) == ("dead", MAX_ATTEMPTS, 503)
+    assert (dead["status"], dead["attempts"], dead["last_http_status"]) == ("dead", MAX_ATTEMPTS, 503)
     assert dead["last_error"].startswith("HTTP 503")
     assert len(receiver.received) == MAX_ATTEMPTS
 
