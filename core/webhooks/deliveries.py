@@ -32,7 +32,11 @@ def body_of(event_type: str, at: dt.datetime, data: dict[str, Any]) -> str:
 async def subscribers(session: AsyncSession, event_type: str) -> list[WebhookSubscription]:
     # A company has a handful of subscriptions: filtering their (JSON) event lists here is
     # simpler than a JSON containment query that differs between SQLite and PostgreSQL.
-    active = (await session.scalars(select(WebhookSubscription).where(WebhookSubscription.active.is_(True)))).all()
+    # No autoflush: this runs inside another use case's audit record, whose half-built objects
+    # are that use case's to flush.
+    with session.no_autoflush:
+        stmt = select(WebhookSubscription).where(WebhookSubscription.active.is_(True))
+        active = (await session.scalars(stmt)).all()
     return [s for s in active if event_type in s.event_types]
 
 

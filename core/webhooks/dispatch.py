@@ -15,6 +15,7 @@ Delivery is at least once; `webhook-id` lets receivers drop repeats.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ JOB = "webhook_dispatch"
 INTERVAL = dt.timedelta(seconds=15)
 ERROR_LIMIT = 2000
 USER_AGENT = "service-mgmt-webhooks/1"
+SNIPPET_BYTES = 200  # of a failed answer's body, kept in the log
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,14 +163,30 @@ async def _send(client: httpx.AsyncClient, claim: _Claim, clock: Clock, policy: 
     headers["user-agent"] = USER_AGENT
     request = _pinned(client, target, claim.url, headers, claim.body)
     try:
-        response = await client.send(request)
-    except httpx.HTTPError as exc:
+        # httpx's timeout is per read; this bounds the whole try, so a target that drips its
+        # answer byte by byte cannot hold the dispatcher.
+        async with asyncio.timeout(policy.timeout_seconds):
+            status, snippet = await _post(client, request)
+    except (httpx.HTTPError, TimeoutError) as exc:
         return _Outcome(error=f"{type(exc).__name__}: {exc}"[:ERROR_LIMIT])
-    if 200 <= response.status_code < 300:
-        return _Outcome(status_code=response.status_code)
-    snippet = response.text[:200].strip()
-    error = f"HTTP {response.status_code}" + (f": {snippet}" if snippet else "")
-    return _Outcome(status_code=response.status_code, error=error[:ERROR_LIMIT])
+    if 200 <= status < 300:
+        return _Outcome(status_code=status)
+    error = f"HTTP {status}" + (f": {snippet}" if snippet else "")
+    return _Outcome(status_code=status, error=error[:ERROR_LIMIT])
+
+
+async def _post(client: httpx.AsyncClient, request: httpx.Request) -> tuple[int, str]:
+    """The answer's status and the start of its body (read no further: the body is the target's to size)."""
+    response = await client.send(request, stream=True)
+    try:
+        head = b""
+        async for chunk in response.aiter_bytes():
+            head += chunk
+            if len(head) >= SNIPPET_BYTES:
+                break
+        return response.status_code, head[:SNIPPET_BYTES].decode("utf-8", "replace").strip()
+    finally:
+        await response.aclose()
 
 
 def _pinned(

@@ -298,3 +298,21 @@ async def _customer(client: Client, login_as: UserFactory) -> dict[str, str]:
     customer = await client.post("/api/v1/customers", json={"name": "Portal GmbH"}, headers=admin)
     assert customer.status_code == 201, customer.text
     return await login_as("customer", customer_id=customer.json()["id"])
+
+
+async def test_a_refused_connection_is_retried_like_an_error_answer(
+    client: Client, login_as: UserFactory, sessions: Sessions, settings: Settings, clock: FixedClock
+) -> None:
+    with webhook_receiver() as gone:
+        closed_port_url = gone.url  # the server stops at the end of this block: nobody listens then
+    admin, agent = await login_as("admin"), await login_as("agent")
+    subscription = await subscribe(client, admin, closed_port_url, "service_request.logged")
+    it = await covered_printer(sessions)
+    await log(client, agent, call(it))
+
+    report = await dispatch(sessions, settings, clock)
+
+    assert (report.claimed, report.retried) == (1, 1)
+    (retrying,) = await deliveries(client, admin, subscription["id"])
+    assert (retrying["status"], retrying["last_http_status"]) == ("pending", None)
+    assert retrying["last_error"].startswith("ConnectError")
