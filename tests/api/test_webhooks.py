@@ -25,6 +25,7 @@ from core.auth import Role
 from core.clock import FixedClock
 from core.settings import Settings, WebhookSettings
 from core.webhooks.dispatch import Policy, Report, dispatch_due
+from tests.api.test_credit import ACCOUNTS, new_customer, open_account
 from tests.api.test_service_requests import JUST_AFTER, call, covered_printer, log
 from tests.conftest import UserFactory, problem_of
 from tests.webhook_receiver import Receiver, webhook_receiver
@@ -316,3 +317,32 @@ async def test_a_refused_connection_is_retried_like_an_error_answer(
     (retrying,) = await deliveries(client, admin, subscription["id"])
     assert (retrying["status"], retrying["last_http_status"]) == ("pending", None)
     assert retrying["last_error"].startswith("ConnectError")
+
+
+async def test_a_credit_hold_and_its_release_reach_only_the_subscriber_of_holds(
+    client: Client, login_as: UserFactory, sessions: Sessions, settings: Settings, receiver: Receiver
+) -> None:
+    admin, contracts = await login_as("admin"), await login_as("contract_admin")
+    holds = await subscribe(client, admin, receiver.url, "credit.hold")
+    invoices = await subscribe(client, admin, receiver.url, "invoice.issued")
+    customer_id = await new_customer(client, contracts)
+    await open_account(client, contracts, customer_id)
+    held = await client.post(f"{ACCOUNTS}/{customer_id}/hold", json={"reason": "cheque bounced"}, headers=contracts)
+    assert held.status_code == 200, held.text
+    released = await client.post(f"{ACCOUNTS}/{customer_id}/release", headers=contracts)
+    assert released.status_code == 200, released.text
+
+    # The credit routes stamp changes with the system clock; send what is due a minute later.
+    later = FixedClock(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1))
+    report = await dispatch(sessions, settings, later)
+
+    assert (report.claimed, report.delivered) == (1, 1)  # the release is no event of theirs
+    (received,) = receiver.received
+    assert verify(holds["secret"], received.headers, received.body)
+    assert not verify(invoices["secret"], received.headers, received.body)
+    event = json.loads(received.body)
+    assert event["type"] == "credit.hold"
+    assert (event["data"]["entity"], event["data"]["action"]) == ("credit_account", "hold")
+    assert event["data"]["after"]["hold_reason"] == "cheque bounced"
+    assert event["data"]["actor"] == {"name": "contract_admin2", "role": "contract_admin"}
+    assert await deliveries(client, admin, invoices["id"]) == []
