@@ -21,10 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import api.routes.service_requests as request_routes
 import api.routes.webhooks as webhook_routes
+from api.worker import job_registry
 from core.auth import Role
 from core.clock import FixedClock
+from core.jobs import Outcome, Runner
 from core.settings import Settings, WebhookSettings
-from core.webhooks.dispatch import Policy, Report, dispatch_due
+from core.webhooks.dispatch import JOB, Policy, Report, dispatch_due
 from tests.api.test_credit import ACCOUNTS, new_customer, open_account
 from tests.api.test_service_requests import JUST_AFTER, call, covered_printer, log
 from tests.conftest import UserFactory, problem_of
@@ -346,3 +348,23 @@ async def test_a_credit_hold_and_its_release_reach_only_the_subscriber_of_holds(
     assert event["data"]["after"]["hold_reason"] == "cheque bounced"
     assert event["data"]["actor"] == {"name": "contract_admin2", "role": "contract_admin"}
     assert await deliveries(client, admin, invoices["id"]) == []
+
+
+async def test_the_worker_schedules_the_dispatch_and_its_run_sends(
+    client: Client,
+    login_as: UserFactory,
+    sessions: Sessions,
+    settings: Settings,
+    clock: FixedClock,
+    receiver: Receiver,
+) -> None:
+    admin, agent = await login_as("admin"), await login_as("agent")
+    await subscribe(client, admin, receiver.url, "service_request.logged")
+    it = await covered_printer(sessions)
+    await log(client, agent, call(it))
+    job = job_registry(settings).get(JOB)
+
+    run = await Runner(sessions, clock=clock).run(job, clock.now())
+
+    assert run.outcome == Outcome.SUCCEEDED and run.result["delivered"] == 1
+    assert len(receiver.received) == 1
