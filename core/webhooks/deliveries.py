@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.auth import Principal
-from core.errors import NotFound
+from core.errors import Conflict, NotFound
 from core.listing import Page, PageRequest, paginate
 from core.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookSubscription
 from core.webhooks.subscriptions import get as get_subscription
@@ -97,6 +97,9 @@ async def replay(
     the new row keeps its own tries and outcome in the log, pointing at the original.
     """
     original = await get_delivery(session, subscription_id, delivery_id)
+    if original.status == DeliveryStatus.PENDING.value:
+        # It is going out anyway; a second copy would only race it.
+        raise Conflict("webhook_delivery_pending", "this delivery is still pending: it goes out without a replay")
     copy = WebhookDelivery(
         subscription_id=original.subscription_id,
         event_type=original.event_type,

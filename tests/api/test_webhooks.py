@@ -179,6 +179,8 @@ async def test_a_delivery_is_dead_lettered_after_the_last_try_and_a_replay_deliv
         dead["id"],
         dead["message_id"],
     )
+    again = await client.post(f"{URL}/{subscription['id']}/deliveries/{replayed['id']}/replay", headers=admin)
+    assert (again.status_code, problem_of(again)["code"]) == (409, "webhook_delivery_pending")
     report = await dispatch(sessions, settings, clock)
     assert (report.claimed, report.delivered) == (1, 1)
     last = receiver.received[-1]
