@@ -15,6 +15,7 @@ from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from api import webhook_events
 from api.csrf import csrf_guard
 from api.db_session import provide_db_session
 from api.input_guard import refuse_bad_input
@@ -53,6 +54,7 @@ def create_app(
     jwt_auth = build_jwt_auth(settings.auth)
     register_domain_handlers()  # every domain's reactions to the events of those below; idempotent
     live_delivery.register()  # plan changes and run progress reach the boards once committed
+    webhook_events.register()  # audited business facts become webhook deliveries
 
     @asynccontextmanager
     async def database(app: Litestar) -> AsyncIterator[None]:

@@ -29,6 +29,9 @@ def main() -> None:
     from returns.reactions import register_handlers  # domain events for CLI commands; idempotent
 
     register_handlers()
+    from api import webhook_events  # audited facts become webhook deliveries in CLI commands too
+
+    webhook_events.register()
 
 
 @main.command()

@@ -36,6 +36,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import webhook_events
 from api.idempotency import idempotency_jobs
 from api.live import delivery as live_delivery
 from api.outbox_handlers import outbox_job
@@ -46,6 +47,7 @@ from core.job_runs import RunOrigin, scheduler_jobs
 from core.jobs import Cron, Every, JobContext, JobRegistry, JobSpec, Outcome, Runner, RunReport, Trigger, heartbeat
 from core.leader import Leadership, leadership
 from core.settings import BillingSettings, DatabaseSettings, Settings, WorkerSettings
+from core.webhooks.dispatch import webhook_job
 from returns.jobs import returns_jobs
 from returns.reactions import register_handlers as register_domain_handlers
 from returns.services.rma_notices import NoticeLinks
@@ -107,6 +109,7 @@ def job_registry(settings: Settings) -> JobRegistry:
     registry.add(*pm_jobs())  # preventive maintenance calls, daily
     registry.add(*returns_jobs(NoticeLinks.of(settings)))  # advance exchange reminders and overdue charges, daily
     registry.add(stale_runs_job())  # dispatch runs whose process died, every minute
+    registry.add(webhook_job(settings.webhooks))  # webhook deliveries, every 15 s
     if settings.worker.heartbeat_seconds > 0:
         registry.add(heartbeat(dt.timedelta(seconds=settings.worker.heartbeat_seconds)))
     return registry
@@ -305,6 +308,7 @@ async def run_worker(
     registry = job_registry(settings) if registry is None else registry
     register_domain_handlers()  # domain events in jobs too; idempotent
     live_delivery.register()  # plan changes made by jobs (maintenance calls) reach the boards
+    webhook_events.register()  # facts changed by jobs (SLA breaches, overdue charges) reach webhooks
     zone = ZoneInfo(worker.time_zone)
     engine = create_engine(settings.database)
     runner = Runner(create_session_factory(engine))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -17,6 +18,7 @@ from advanced_alchemy.types import GUID, DateTimeUTC, JsonB
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import domain_events
 from core.auth import Principal
 from core.db import metadata
 
@@ -38,6 +40,20 @@ audit_log = Table(
     Column("after", JsonB, nullable=True),
     Index("ix_audit_log_entity", "entity", "entity_id", "at"),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRecorded:
+    """Published (in the same transaction) for every audit record: outgoing webhooks listen here,
+    so every change the log sees can become an event without each use case announcing it."""
+
+    actor: Principal
+    entity: str
+    entity_id: str
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    at: dt.datetime
 
 
 def _plain(value: Any) -> Any:
@@ -76,18 +92,24 @@ async def record(
     after: dict[str, Any] | None = None,
     at: dt.datetime | None = None,
 ) -> None:
+    when = at or dt.datetime.now(dt.UTC)
+    plain_before = _plain(before) if before is not None else None
+    plain_after = _plain(after) if after is not None else None
     await session.execute(
         audit_log.insert().values(
-            at=at or dt.datetime.now(dt.UTC),
+            at=when,
             actor_id=actor.user_id,
             actor_name=actor.username,
             actor_role=actor.role.value,
             entity=entity,
             entity_id=str(entity_id),
             action=action,
-            before=_plain(before) if before is not None else None,
-            after=_plain(after) if after is not None else None,
+            before=plain_before,
+            after=plain_after,
         )
+    )
+    await domain_events.publish(
+        session, ChangeRecorded(actor, entity, str(entity_id), action, plain_before, plain_after, when)
     )
 
 
@@ -121,6 +143,18 @@ async def record_many(
             for entity_id, before, after in changes
         ],
     )
+    if domain_events.handlers_of(ChangeRecorded):
+        for entity_id, before, after in changes:
+            event = ChangeRecorded(
+                actor,
+                entity,
+                str(entity_id),
+                action,
+                _plain(before) if before is not None else None,
+                _plain(after) if after is not None else None,
+                when,
+            )
+            await domain_events.publish(session, event)
 
 
 def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

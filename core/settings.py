@@ -124,6 +124,19 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class WebhookSettings:
+    """Outgoing webhooks: how often a delivery is tried, and which targets may be called."""
+
+    # Targets on private, loopback or link-local networks are refused (server-side request
+    # forgery) unless this is on: a test bench, or a receiver on the company's own network.
+    allow_private_targets: bool = False
+    max_attempts: int = 8  # after the last failed try a delivery is dead-lettered
+    first_retry_seconds: float = 30.0  # doubled per attempt ...
+    max_retry_seconds: float = 3600.0  # ... up to this
+    timeout_seconds: float = 10.0  # one HTTP request, connect to last byte
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
@@ -145,6 +158,7 @@ class Settings:
     # The longest a live event stream stays open (LIVE_STREAM_MAX_SECONDS); the browser reconnects
     # at once, to whichever process the balancer picks, with its session checked afresh.
     live_stream_max_seconds: float = 300.0
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
 
 
 def _flag(value: str | None, default: bool = False) -> bool:
@@ -214,7 +228,29 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         worker=_worker_settings(env),
         public_base_url=_public_base_url(env),
         live_stream_max_seconds=_live_stream_max_seconds(env),
+        webhooks=_webhook_settings(env),
     )
+
+
+def _webhook_settings(env: Mapping[str, str]) -> WebhookSettings:
+    """WEBHOOK_ALLOW_PRIVATE_TARGETS (false), WEBHOOK_MAX_ATTEMPTS (8), WEBHOOK_FIRST_RETRY_SECONDS (30),
+    WEBHOOK_MAX_RETRY_SECONDS (3600), WEBHOOK_TIMEOUT_SECONDS (10)."""
+    settings = WebhookSettings(
+        allow_private_targets=_flag(env.get("WEBHOOK_ALLOW_PRIVATE_TARGETS")),
+        max_attempts=int(env.get("WEBHOOK_MAX_ATTEMPTS", "8")),
+        first_retry_seconds=float(env.get("WEBHOOK_FIRST_RETRY_SECONDS", "30")),
+        max_retry_seconds=float(env.get("WEBHOOK_MAX_RETRY_SECONDS", "3600")),
+        timeout_seconds=float(env.get("WEBHOOK_TIMEOUT_SECONDS", "10")),
+    )
+    if not 1 <= settings.max_attempts <= 100:
+        raise RuntimeError(f"WEBHOOK_MAX_ATTEMPTS must lie between 1 and 100, got {settings.max_attempts}")
+    if not 0 < settings.first_retry_seconds <= settings.max_retry_seconds:
+        raise RuntimeError("WEBHOOK_FIRST_RETRY_SECONDS must be above 0 and at most WEBHOOK_MAX_RETRY_SECONDS")
+    if not 0 < settings.timeout_seconds <= 120:
+        raise RuntimeError(
+            f"WEBHOOK_TIMEOUT_SECONDS must lie between 0 (exclusive) and 120, got {settings.timeout_seconds}"
+        )
+    return settings
 
 
 def _live_stream_max_seconds(env: Mapping[str, str]) -> float:

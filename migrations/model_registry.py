@@ -15,7 +15,8 @@ def load_metadata() -> MetaData:
     import core.job_runs
     import core.login_throttle
     import core.numbering
-    import core.outbox  # noqa: F401
+    import core.outbox
+    import core.webhooks.models  # noqa: F401
     import masterdata.models  # noqa: F401
     import returns.models  # noqa: F401
     import service_mgmt.models  # noqa: F401

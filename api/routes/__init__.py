@@ -43,6 +43,7 @@ from api.routes.warranties import (
     WarrantyController,
     WarrantyTermController,
 )
+from api.routes.webhooks import WebhookController
 from api.routes.work_orders import WorkOrderController
 
 ROUTE_HANDLERS: list[Any] = [
@@ -57,6 +58,7 @@ ROUTE_HANDLERS: list[Any] = [
     CustomerController,
     EngineerController,
     UserController,
+    WebhookController,
     UserSessionController,
     ContactController,
     SiteController,

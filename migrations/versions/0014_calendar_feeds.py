@@ -1,6 +1,6 @@
 """calendar feeds: secret iCalendar URLs of an engineer's jobs or a customer's visits (token hashed)
 
-Revision ID: 0014_calendar_feeds
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-07 14:59:06.345341
 """
@@ -13,7 +13,7 @@ import advanced_alchemy.types
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014_calendar_feeds"
+revision: str = "0014"
 down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
