@@ -11,6 +11,7 @@ from api.routes.billing_profiles import BillingProfileController, get_bill_to
 from api.routes.billing_runs import BillingRunController
 from api.routes.contacts import ContactController
 from api.routes.credit import CreditController
+from api.routes.custom_fields import CustomFieldController
 from api.routes.customers import CustomerController
 from api.routes.dispatch import DispatchController
 from api.routes.engineers import EngineerController
@@ -54,6 +55,7 @@ ROUTE_HANDLERS: list[Any] = [
     me,
     list_auth_events,
     CustomerController,
+    CustomFieldController,
     EngineerController,
     UserController,
     UserSessionController,
