@@ -287,3 +287,44 @@ async def test_a_name_is_unique_per_entity(client: Client, login_as: UserFactory
     )
 
     assert again.status_code == 409 and problem_of(again)["code"] == "custom_field_exists"
+
+
+async def test_the_openapi_document_follows_the_definitions(client: Client, login_as: UserFactory) -> None:
+    admin = await login_as("admin")
+    before = (await client.get("/schema/openapi.json")).json()
+    field = await define(
+        client,
+        admin,
+        name="contract_region",
+        label="Contract region",
+        type="single_choice",
+        choices=["north", "south"],
+        required=True,
+    )
+    await define(client, admin, entity="site", name="dock_doors", type="integer", min=0, max=40)
+    defined = (await client.get("/schema/openapi.json")).json()
+    await client.patch(f"{URL}/{field['id']}", json={"version": 1, "name": "region"}, headers=admin)
+    renamed = (await client.get("/schema/openapi.json")).json()
+    await client.delete(f"{URL}/{field['id']}", headers=admin)
+    archived = (await client.get("/schema/openapi.json")).json()
+
+    def custom_of(document: dict[str, Any], component: str) -> dict[str, Any]:
+        return document["components"]["schemas"][component]["properties"]  # type: ignore[no-any-return]
+
+    schemas = defined["components"]["schemas"]
+    assert custom_of(before, "CustomerCustomFields") == {}
+    assert schemas["CustomerOut"]["properties"]["custom"] == {"$ref": "#/components/schemas/CustomerCustomFields"}
+    assert schemas["CustomerCreate"]["properties"]["custom"] == {
+        "$ref": "#/components/schemas/CustomerCustomFieldsInput"
+    }
+    region = custom_of(defined, "CustomerCustomFields")["contract_region"]
+    assert (region["type"], region["enum"], region["title"]) == ("string", ["north", "south"], "Contract region")
+    assert custom_of(defined, "SiteCustomFields")["dock_doors"] | {"description": ""} == {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 40,
+        "title": "dock_doors",
+        "description": "",
+    }
+    assert list(custom_of(renamed, "CustomerCustomFields")) == ["region"]
+    assert custom_of(archived, "CustomerCustomFields") == {}
