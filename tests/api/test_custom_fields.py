@@ -328,3 +328,37 @@ async def test_the_openapi_document_follows_the_definitions(client: Client, logi
     }
     assert list(custom_of(renamed, "CustomerCustomFields")) == ["region"]
     assert custom_of(archived, "CustomerCustomFields") == {}
+
+
+async def test_equipment_carries_custom_fields(client: Client, login_as: UserFactory) -> None:
+    admin = await login_as("admin")
+    await define(client, admin, entity="equipment", name="asset_tag", type="text", pattern="AT-[0-9]{4}")
+    owner = (await customer(client, admin)).json()
+    product = await client.post(
+        "/api/v1/products",
+        json={
+            "sku": "P-1",
+            "name": "Printer",
+            "kind": "equipment",
+            "serialized": True,
+            "list_price": "100.00",
+            "currency": "EUR",
+            "unit": "pc",
+        },
+        headers=admin,
+    )
+    assert product.status_code == 201, product.text
+    unit = {"product_id": product.json()["id"], "customer_id": owner["id"]}
+
+    created = await client.post(
+        "/api/v1/equipment", json={**unit, "serial_number": "S1", "custom": {"asset_tag": "AT-0001"}}, headers=admin
+    )
+    await client.post("/api/v1/equipment", json={**unit, "serial_number": "S2"}, headers=admin)
+    wrong = await client.patch(
+        f"/api/v1/equipment/{created.json()['id']}", json={"version": 1, "custom": {"asset_tag": "X"}}, headers=admin
+    )
+    listed = await client.get("/api/v1/equipment?custom.asset_tag=AT-0001", headers=admin)
+
+    assert created.status_code == 201 and created.json()["custom"] == {"asset_tag": "AT-0001"}
+    assert wrong.status_code == 422 and problem_of(wrong)["code"] == "custom_field_pattern_mismatch"
+    assert [u["serial_number"] for u in listed.json()["items"]] == ["S1"]

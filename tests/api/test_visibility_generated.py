@@ -75,6 +75,7 @@ NOT_OWNED = frozenset(
         "file_path",
         "path",
         "name",  # Swagger UI's files under /schema/assets
+        "field_id",  # a custom field definition: configuration, the same for every reader allowed in
         "session_id",  # a login session: an admin's business, under the user it belongs to
     }
 )
