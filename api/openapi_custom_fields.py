@@ -22,6 +22,7 @@ from masterdata.models.custom_fields import CustomEntity, CustomFieldDefinition,
 BODIES: dict[CustomEntity, dict[str, str]] = {
     CustomEntity.CUSTOMER: {"CustomerCreate": "input", "CustomerUpdate": "input", "CustomerOut": "output"},
     CustomEntity.SITE: {"SiteCreate": "input", "SiteUpdate": "input", "SiteOut": "output"},
+    CustomEntity.SERVICE_REQUEST: {"RequestCreate": "input", "RequestUpdate": "input", "ServiceRequestOut": "output"},
     CustomEntity.EQUIPMENT: {"EquipmentCreate": "input", "EquipmentUpdate": "input", "EquipmentOut": "output"},
 }
 
