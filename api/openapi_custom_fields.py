@@ -23,6 +23,12 @@ BODIES: dict[CustomEntity, dict[str, str]] = {
     CustomEntity.CUSTOMER: {"CustomerCreate": "input", "CustomerUpdate": "input", "CustomerOut": "output"},
     CustomEntity.SITE: {"SiteCreate": "input", "SiteUpdate": "input", "SiteOut": "output"},
     CustomEntity.SERVICE_REQUEST: {"RequestCreate": "input", "RequestUpdate": "input", "ServiceRequestOut": "output"},
+    CustomEntity.WORK_ORDER: {
+        "WorkOrderCreate": "input",
+        "WorkOrderUpdate": "input",
+        "WorkOrderOut": "output",
+        "WorkOrderDetailOut": "output",
+    },
     CustomEntity.EQUIPMENT: {"EquipmentCreate": "input", "EquipmentUpdate": "input", "EquipmentOut": "output"},
 }
 

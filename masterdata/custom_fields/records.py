@@ -10,7 +10,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.auth import Principal, Role
+from core.auth import SYSTEM, Principal, Role
 from core.errors import FieldNotAllowed, Invalid
 from masterdata.custom_fields.values import CustomCode, normalise
 from masterdata.models import Customer, Equipment
@@ -94,7 +94,9 @@ async def apply_custom(
         for definition in live:
             if definition.name not in result and definition.default is not None:
                 result[definition.name] = definition.default
-    if creating or sent:
+    # Records the system makes by itself (preventive maintenance calls, generated data) get the
+    # defaults but are not refused for a value no person was there to give.
+    if (creating or sent) and actor.user_id != SYSTEM.user_id:
         for definition in live:
             if definition.required and result.get(definition.name) in (None, "", []):
                 raise Invalid(CustomCode.REQUIRED, f"{definition.label} is required", field=f"custom.{definition.name}")

@@ -56,3 +56,42 @@ async def test_customers_write_and_read_only_the_fields_meant_for_them(
     assert portal_view.json()["custom"] == {"po_number": "PO-1"}
     assert staff_list.json()["total"] == 1 and portal_list.json()["total"] == 1
     assert portal_list.json()["items"][0]["custom"] == {"po_number": "PO-1"}
+
+
+async def test_work_orders_carry_custom_fields(
+    client: Client,
+    login_as: UserFactory,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: FixedClock,  # noqa: F811
+) -> None:
+    it = await covered_printer(sessions, "Mine")
+    admin = await login_as("admin")
+    planner = await login_as("planner")
+    body = {"entity": "work_order", "name": "access_code", "label": "Access code", "type": "integer", "max": 9999}
+    assert (await client.post("/api/v1/custom-fields", json=body, headers=admin)).status_code == 201
+    request = await client.post(URL, json=call(it), headers=admin)
+    assert request.status_code == 201, request.text
+
+    too_big = await client.post(
+        "/api/v1/work-orders",
+        json={"request_id": request.json()["id"], "custom": {"access_code": 10000}},
+        headers=planner,
+    )
+    created = await client.post(
+        "/api/v1/work-orders",
+        json={"request_id": request.json()["id"], "custom": {"access_code": 1234}},
+        headers=planner,
+    )
+    listed = await client.get("/api/v1/work-orders", params={"custom.access_code": "1234"}, headers=planner)
+    none = await client.get("/api/v1/work-orders", params={"custom.access_code": "4321"}, headers=planner)
+    changed = await client.patch(
+        f"/api/v1/work-orders/{created.json()['id']}",
+        json={"version": 1, "custom": {"access_code": None}},
+        headers=planner,
+    )
+
+    assert too_big.status_code == 422 and problem_of(too_big)["field"] == "custom.access_code"
+    assert created.status_code == 201 and created.json()["custom"] == {"access_code": 1234}
+    assert listed.json()["total"] == 1 and listed.json()["items"][0]["custom"] == {"access_code": 1234}
+    assert none.json()["total"] == 0
+    assert changed.status_code == 200 and changed.json()["custom"] == {}
