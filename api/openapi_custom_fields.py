@@ -29,6 +29,12 @@ BODIES: dict[CustomEntity, dict[str, str]] = {
         "WorkOrderOut": "output",
         "WorkOrderDetailOut": "output",
     },
+    CustomEntity.CONTRACT: {
+        "ContractCreate": "input",
+        "ContractUpdate": "input",
+        "ContractOut": "output",
+        "ContractDetailOut": "output",
+    },
     CustomEntity.EQUIPMENT: {"EquipmentCreate": "input", "EquipmentUpdate": "input", "EquipmentOut": "output"},
 }
 

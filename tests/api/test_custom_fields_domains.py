@@ -1,4 +1,4 @@
-"""Custom fields on service requests: customers log with the fields meant for them, never internal ones."""
+"""Custom fields on service requests, work orders and contracts (customers, sites, equipment: test_custom_fields)."""
 
 from __future__ import annotations
 
@@ -95,3 +95,36 @@ async def test_work_orders_carry_custom_fields(
     assert listed.json()["total"] == 1 and listed.json()["items"][0]["custom"] == {"access_code": 1234}
     assert none.json()["total"] == 0
     assert changed.status_code == 200 and changed.json()["custom"] == {}
+
+
+async def test_contracts_carry_custom_fields_in_any_status(client: Client, login_as: UserFactory) -> None:
+    admin = await login_as("admin")
+    contract_admin = await login_as("contract_admin")
+    body = {"entity": "contract", "name": "cost_centre", "label": "Cost centre", "type": "integer", "min": 100}
+    assert (await client.post("/api/v1/custom-fields", json=body, headers=admin)).status_code == 201
+    owner = await client.post("/api/v1/customers", json={"name": "ACME"}, headers=admin)
+    terms = {"customer_id": owner.json()["id"], "starts_on": "2027-01-01", "ends_on": "2027-12-31", "currency": "EUR"}
+
+    first = await client.post(
+        "/api/v1/contracts", json={**terms, "name": "Print", "custom": {"cost_centre": 300}}, headers=contract_admin
+    )
+    second = await client.post(
+        "/api/v1/contracts", json={**terms, "name": "Scan", "custom": {"cost_centre": 200}}, headers=contract_admin
+    )
+    too_small = await client.post(
+        "/api/v1/contracts", json={**terms, "name": "X", "custom": {"cost_centre": 5}}, headers=contract_admin
+    )
+    sorted_ = await client.get("/api/v1/contracts", params={"sort": "custom.cost_centre"}, headers=contract_admin)
+    filtered = await client.get("/api/v1/contracts", params={"custom.cost_centre": "300"}, headers=contract_admin)
+    changed = await client.patch(
+        f"/api/v1/contracts/{first.json()['id']}",
+        json={"version": 1, "custom": {"cost_centre": 400}},
+        headers=contract_admin,
+    )
+
+    assert first.status_code == 201, first.text
+    assert first.json()["custom"] == {"cost_centre": 300} and second.status_code == 201
+    assert too_small.status_code == 422 and problem_of(too_small)["code"] == "custom_field_too_small"
+    assert [c["name"] for c in sorted_.json()["items"]] == ["Scan", "Print"]
+    assert [c["name"] for c in filtered.json()["items"]] == ["Print"]
+    assert changed.status_code == 200 and changed.json()["custom"] == {"cost_centre": 400}
