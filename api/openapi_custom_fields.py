@@ -35,6 +35,7 @@ BODIES: dict[CustomEntity, dict[str, str]] = {
         "ContractOut": "output",
         "ContractDetailOut": "output",
     },
+    CustomEntity.RMA: {"RmaCreate": "input", "RmaOut": "output"},
     CustomEntity.EQUIPMENT: {"EquipmentCreate": "input", "EquipmentUpdate": "input", "EquipmentOut": "output"},
 }
 

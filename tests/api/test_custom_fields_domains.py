@@ -9,8 +9,10 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import FixedClock
+from core.db import session_scope
 from tests.api.test_service_requests import call, clock, covered_printer  # noqa: F401  (clock: a fixture)
 from tests.conftest import UserFactory, problem_of
+from tests.integration.rma_fixtures import rma_customer
 
 Client = AsyncTestClient[Litestar]
 URL = "/api/v1/service-requests"
@@ -128,3 +130,31 @@ async def test_contracts_carry_custom_fields_in_any_status(client: Client, login
     assert [c["name"] for c in sorted_.json()["items"]] == ["Scan", "Print"]
     assert [c["name"] for c in filtered.json()["items"]] == ["Print"]
     assert changed.status_code == 200 and changed.json()["custom"] == {"cost_centre": 400}
+
+
+async def test_rmas_carry_custom_fields(
+    client: Client, login_as: UserFactory, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with session_scope(sessions) as session:
+        party = await rma_customer(session, "ACME")
+    admin = await login_as("admin")
+    agent = await login_as("agent")
+    portal = await login_as("customer", customer_id=party.it.customer_id)
+    for body in (
+        {"name": "courier_ref", "type": "text", "visibility": "customer"},
+        {"name": "triage_note", "type": "long_text"},
+    ):
+        definition = {"entity": "rma", "label": body["name"], **body}
+        assert (await client.post("/api/v1/custom-fields", json=definition, headers=admin)).status_code == 201
+    rma = {"serial_number": "SN-1", "reason_code": "no_power", "problem_description": "dead after a power cut"}
+
+    internal = await client.post("/api/v1/rmas", json={**rma, "custom": {"triage_note": "x"}}, headers=portal)
+    created = await client.post("/api/v1/rmas", json={**rma, "custom": {"courier_ref": "DHL-1"}}, headers=portal)
+    listed = await client.get("/api/v1/rmas", params={"custom.courier_ref": "DHL-1"}, headers=agent)
+    other = await client.get("/api/v1/rmas", params={"custom.courier_ref": "DHL-2"}, headers=agent)
+
+    assert internal.status_code == 422 and problem_of(internal)["field"] == "custom.triage_note"
+    assert created.status_code == 201, created.text
+    assert created.json()["custom"] == {"courier_ref": "DHL-1"}
+    assert listed.json()["total"] == 1 and listed.json()["items"][0]["custom"] == {"courier_ref": "DHL-1"}
+    assert other.json()["total"] == 0
