@@ -317,6 +317,16 @@ async def test_the_openapi_document_follows_the_definitions(client: Client, logi
     assert schemas["CustomerCreate"]["properties"]["custom"] == {
         "$ref": "#/components/schemas/CustomerCustomFieldsInput"
     }
+    for body, component in {
+        "SiteUpdate": "SiteCustomFieldsInput",
+        "EquipmentOut": "EquipmentCustomFields",
+        "ContractDetailOut": "ContractCustomFields",
+        "RequestCreate": "ServiceRequestCustomFieldsInput",
+        "WorkOrderDetailOut": "WorkOrderCustomFields",
+        "RmaOut": "RmaCustomFields",
+    }.items():
+        assert schemas[body]["properties"]["custom"] == {"$ref": f"#/components/schemas/{component}"}, body
+        assert component in schemas
     region = custom_of(defined, "CustomerCustomFields")["contract_region"]
     assert (region["type"], region["enum"], region["title"]) == ("string", ["north", "south"], "Contract region")
     assert custom_of(defined, "SiteCustomFields")["dock_doors"] | {"description": ""} == {
