@@ -9,10 +9,11 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.deps import DbSession
-from api.schemas.custom_fields import CustomFieldOut, custom_field_out
+from api.schemas.custom_fields import CustomFieldOut, ViolationsOut, custom_field_out, violations_out
 from api.security import STAFF, allow
 from core.auth import Principal, Role
 from masterdata.custom_fields import definitions as service
+from masterdata.custom_fields.violations import violations
 from masterdata.models.custom_fields import CustomEntity
 
 
@@ -53,6 +54,14 @@ class CustomFieldController(Controller):
         data: JSONBody[service.DefinitionUpdate],
     ) -> CustomFieldOut:
         return custom_field_out(await service.update_definition(db_session, request.user, field_id, data))
+
+    @get(
+        "/{field_id:uuid}/violations",
+        summary="Records whose stored value no longer passes the field's current rules (first 500)",
+        **allow(Role.ADMIN),
+    )
+    async def custom_field_violations(self, db_session: DbSession, field_id: FromPath[UUID]) -> ViolationsOut:
+        return violations_out(await violations(db_session, field_id))
 
     @delete("/{field_id:uuid}", summary="Archive a custom field (its values are kept)", **allow(Role.ADMIN))
     async def archive_custom_field(

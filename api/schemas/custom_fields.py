@@ -8,6 +8,7 @@ from uuid import UUID
 
 import msgspec
 
+from masterdata.custom_fields.violations import ViolationReport
 from masterdata.models.custom_fields import CustomFieldDefinition
 
 
@@ -56,4 +57,26 @@ def custom_field_out(definition: CustomFieldDefinition) -> CustomFieldOut:
         version=definition.version,
         created_at=definition.created_at,
         updated_at=definition.updated_at,
+    )
+
+
+class ViolationOut(msgspec.Struct, kw_only=True):
+    record_id: UUID
+    code: str
+    detail: str
+
+
+class ViolationsOut(msgspec.Struct, kw_only=True):
+    entity: str
+    name: str
+    total: int
+    items: list[ViolationOut]
+
+
+def violations_out(report: ViolationReport) -> ViolationsOut:
+    return ViolationsOut(
+        entity=report.entity,
+        name=report.name,
+        total=report.total,
+        items=[ViolationOut(record_id=v.record_id, code=v.code, detail=v.detail) for v in report.items],
     )

@@ -86,7 +86,7 @@ class DefinitionFilter(msgspec.Struct, kw_only=True):
 
 
 # the column holding the values, per entity; imported lazily so master data needs no upper layer
-def _custom_columns() -> dict[CustomEntity, Any]:
+def custom_tables() -> dict[CustomEntity, Any]:
     from masterdata.models import Customer, Equipment, Site
 
     columns: dict[CustomEntity, Any] = {
@@ -212,7 +212,7 @@ async def _check_name_free(session: AsyncSession, entity: str, name: str, *, but
 
 async def _rename_values(session: AsyncSession, entity: CustomEntity, old: str, new: str) -> None:
     """Move every record's value from `old` to `new`, in the caller's transaction."""
-    table = _custom_columns().get(entity)
+    table = custom_tables().get(entity)
     if table is None:
         return
     column = table.c.custom

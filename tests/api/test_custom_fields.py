@@ -372,3 +372,37 @@ async def test_equipment_carries_custom_fields(client: Client, login_as: UserFac
     assert created.status_code == 201 and created.json()["custom"] == {"asset_tag": "AT-0001"}
     assert wrong.status_code == 422 and problem_of(wrong)["code"] == "custom_field_pattern_mismatch"
     assert [u["serial_number"] for u in listed.json()["items"]] == ["S1"]
+
+
+async def test_a_stricter_rule_applies_to_new_writes_and_lists_what_no_longer_passes(
+    client: Client, login_as: UserFactory
+) -> None:
+    admin = await login_as("admin")
+    agent = await login_as("agent")
+    field = await define(client, admin, name="employees", type="integer")
+    small = (await customer(client, agent, name="Small", custom={"employees": 50})).json()
+    large = (await customer(client, agent, name="Large", custom={"employees": 90})).json()
+    blank = (await customer(client, agent, name="Blank")).json()
+
+    stricter = await client.patch(
+        f"{URL}/{field['id']}", json={"version": 1, "max": 60, "required": True}, headers=admin
+    )
+    report = await client.get(f"{URL}/{field['id']}/violations", headers=admin)
+    by_agent = await client.get(f"{URL}/{field['id']}/violations", headers=agent)
+    still_read = await client.get(f"/api/v1/customers/{large['id']}", headers=agent)
+    unrelated_edit = await client.patch(
+        f"/api/v1/customers/{large['id']}", json={"version": 1, "name": "Larger"}, headers=agent
+    )
+    new_write = await client.patch(
+        f"/api/v1/customers/{small['id']}", json={"version": 1, "custom": {"employees": 61}}, headers=agent
+    )
+
+    assert stricter.status_code == 200, stricter.text
+    assert report.status_code == 200
+    listed = {item["record_id"]: item["code"] for item in report.json()["items"]}
+    assert listed == {large["id"]: "custom_field_too_large", blank["id"]: "custom_field_required"}
+    assert report.json()["total"] == 2
+    assert by_agent.status_code == 403
+    assert still_read.json()["custom"] == {"employees": 90}  # nothing stored is changed
+    assert unrelated_edit.status_code == 200
+    assert new_write.status_code == 422 and problem_of(new_write)["code"] == "custom_field_too_large"
