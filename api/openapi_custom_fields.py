@@ -13,8 +13,9 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Litestar, Request, Response
 
+from api.input_guard import refuse_bad_input
 from masterdata.custom_fields.definitions import DefinitionFilter, list_definitions
 from masterdata.models.custom_fields import CustomEntity, CustomFieldDefinition, CustomType
 
@@ -40,8 +41,18 @@ BODIES: dict[CustomEntity, dict[str, str]] = {
 }
 
 
-async def refresh_custom_fields(request: Request[Any, Any, Any]) -> None:
-    """`before_request` of the /schema router: brings the cached document up to date."""
+async def refresh_custom_fields(request: Request[Any, Any, Any]) -> Response[Any] | None:
+    """`before_request` of the /schema router: brings the cached document up to date.
+
+    A router's hook replaces the app's (Litestar keeps the closest one), so the app's input guard
+    runs here first."""
+    if (refused := await refuse_bad_input(request)) is not None:
+        return refused
+    await _refresh(request)
+    return None
+
+
+async def _refresh(request: Request[Any, Any, Any]) -> None:
     app = request.app
     async with app.state.read_sessions() as session:
         definitions = await list_definitions(session, DefinitionFilter(archived=False))
