@@ -40,6 +40,17 @@ BODIES: dict[CustomEntity, dict[str, str]] = {
     CustomEntity.EQUIPMENT: {"EquipmentCreate": "input", "EquipmentUpdate": "input", "EquipmentOut": "output"},
 }
 
+# the list each entity's `?custom.<name>=` filters apply to
+LISTS: dict[CustomEntity, str] = {
+    CustomEntity.CUSTOMER: "/api/v1/customers",
+    CustomEntity.SITE: "/api/v1/sites",
+    CustomEntity.EQUIPMENT: "/api/v1/equipment",
+    CustomEntity.CONTRACT: "/api/v1/contracts",
+    CustomEntity.SERVICE_REQUEST: "/api/v1/service-requests",
+    CustomEntity.WORK_ORDER: "/api/v1/work-orders",
+    CustomEntity.RMA: "/api/v1/rmas",
+}
+
 
 async def refresh_custom_fields(request: Request[Any, Any, Any]) -> Response[Any] | None:
     """`before_request` of the /schema router: brings the cached document up to date.
@@ -87,7 +98,29 @@ def with_custom_fields(document: dict[str, Any], definitions: Sequence[CustomFie
             properties = schemas.get(body, {}).get("properties", {})
             if "custom" in properties:
                 properties["custom"] = {"$ref": f"#/components/schemas/{names[direction]}"}
+        listing = result.get("paths", {}).get(LISTS[entity], {}).get("get")
+        if listing is not None:
+            listing.setdefault("parameters", []).extend(_filter(d) for d in own)
     return result
+
+
+def _filter(definition: CustomFieldDefinition) -> dict[str, Any]:
+    """`?custom.<name>=value`: equal to the value (a multiple choice field: includes it)."""
+    kind = CustomType(definition.type)
+    schema: dict[str, Any] = {"type": "string"}
+    if kind == CustomType.INTEGER:
+        schema = {"type": "integer"}
+    elif kind == CustomType.BOOLEAN:
+        schema = {"type": "boolean"}
+    elif kind in (CustomType.SINGLE_CHOICE, CustomType.MULTIPLE_CHOICE):
+        schema = {"type": "string", "enum": list(definition.choices)}
+    return {
+        "name": f"custom.{definition.name}",
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": f"{definition.label} equals (custom field; sort with sort=custom.{definition.name})",
+    }
 
 
 def _object(definitions: Sequence[CustomFieldDefinition], entity: CustomEntity, *, writing: bool) -> dict[str, Any]:

@@ -336,6 +336,10 @@ async def test_the_openapi_document_follows_the_definitions(client: Client, logi
         "title": "dock_doors",
         "description": "",
     }
+    filters = [p for p in defined["paths"]["/api/v1/customers"]["get"]["parameters"] if p["name"].startswith("custom.")]
+    assert [(p["name"], p["schema"]) for p in filters] == [
+        ("custom.contract_region", {"type": "string", "enum": ["north", "south"]})
+    ]
     assert list(custom_of(renamed, "CustomerCustomFields")) == ["region"]
     assert custom_of(archived, "CustomerCustomFields") == {}
 
