@@ -14,6 +14,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.router import Router
 
 from api import webhook_events
 from api.csrf import csrf_guard
@@ -21,6 +22,7 @@ from api.db_session import provide_db_session
 from api.input_guard import refuse_bad_input
 from api.live import delivery as live_delivery
 from api.live.hub import live_updates
+from api.openapi_custom_fields import refresh_custom_fields
 from api.openapi_errors import document_errors
 from api.openapi_no_content import document_no_content
 from api.openapi_roles import document_roles
@@ -112,6 +114,10 @@ def _openapi() -> OpenAPIConfig:
             "and the offending `field`."
         ),
         path="/schema",
+        # /schema answers with the custom fields as defined now (api.openapi_custom_fields)
+        openapi_router=Router(
+            "/schema", route_handlers=[], include_in_schema=False, before_request=refresh_custom_fields
+        ),
         render_plugins=schema_render_plugins(),
         components=Components(
             security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}

@@ -12,6 +12,7 @@ from api.routes.billing_runs import BillingRunController
 from api.routes.calendar_feeds import CalendarFeedController, calendar_document
 from api.routes.contacts import ContactController
 from api.routes.credit import CreditController
+from api.routes.custom_fields import CustomFieldController
 from api.routes.customers import CustomerController
 from api.routes.dispatch import DispatchController
 from api.routes.engineers import EngineerController
@@ -56,6 +57,7 @@ ROUTE_HANDLERS: list[Any] = [
     me,
     list_auth_events,
     CustomerController,
+    CustomFieldController,
     EngineerController,
     UserController,
     WebhookController,

@@ -5,12 +5,14 @@ Technicians get 403 here for now: their access to equipment comes through their 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import DbSession, Paging
 from api.paging import PageOut, page_out
@@ -28,6 +30,9 @@ from api.schemas.equipment import (
 from api.security import STAFF, allow
 from core.auth import Principal, Role
 from masterdata.choices import EquipmentStatus
+from masterdata.custom_fields.queries import custom_params
+from masterdata.custom_fields.records import CustomView
+from masterdata.models.custom_fields import CustomEntity
 from masterdata.services import component_replacement, counters
 from masterdata.services import equipment as service
 
@@ -67,20 +72,28 @@ class EquipmentController(Controller):
             parent_id=parent_id,
             serial=serial,
             top_level=top_level,
+            custom=custom_params(dict(request.query_params)),
         )
-        return page_out(await service.list_equipment(db_session, request.user, filters, page), equipment_out)
+        return page_out(
+            await service.list_equipment(db_session, request.user, filters, page),
+            partial(equipment_out, view=await _view(db_session, request.user)),
+        )
 
     @post("/", summary="Register a serialized unit (a component when parent_id is sent)", **allow(WRITERS))
     async def create_equipment(
         self, db_session: DbSession, request: Request[Principal, Any, Any], data: JSONBody[service.EquipmentCreate]
     ) -> EquipmentOut:
-        return equipment_out(await service.create_equipment(db_session, request.user, data))
+        return equipment_out(
+            await service.create_equipment(db_session, request.user, data), await _view(db_session, request.user)
+        )
 
     @get("/{equipment_id:uuid}", summary="One unit", **allow(READERS))
     async def get_equipment(
         self, db_session: DbSession, request: Request[Principal, Any, Any], equipment_id: FromPath[UUID]
     ) -> EquipmentOut:
-        return equipment_out(await service.get_equipment(db_session, request.user, equipment_id))
+        return equipment_out(
+            await service.get_equipment(db_session, request.user, equipment_id), await _view(db_session, request.user)
+        )
 
     @patch("/{equipment_id:uuid}", summary="Change a unit (send the version you read)", **allow(WRITERS))
     async def update_equipment(
@@ -90,7 +103,10 @@ class EquipmentController(Controller):
         equipment_id: FromPath[UUID],
         data: JSONBody[service.EquipmentUpdate],
     ) -> EquipmentOut:
-        return equipment_out(await service.update_equipment(db_session, request.user, equipment_id, data))
+        return equipment_out(
+            await service.update_equipment(db_session, request.user, equipment_id, data),
+            await _view(db_session, request.user),
+        )
 
     @post(
         "/{equipment_id:uuid}/move",
@@ -105,7 +121,10 @@ class EquipmentController(Controller):
         equipment_id: FromPath[UUID],
         data: JSONBody[service.EquipmentMove],
     ) -> EquipmentOut:
-        return equipment_out(await service.move_equipment(db_session, request.user, equipment_id, data))
+        return equipment_out(
+            await service.move_equipment(db_session, request.user, equipment_id, data),
+            await _view(db_session, request.user),
+        )
 
     @post(
         "/{equipment_id:uuid}/replace-component",
@@ -121,7 +140,7 @@ class EquipmentController(Controller):
         data: JSONBody[component_replacement.ComponentReplacement],
     ) -> ReplacementOut:
         replacement = await component_replacement.replace_component(db_session, request.user, equipment_id, data)
-        return replacement_out(replacement)
+        return replacement_out(replacement, await _view(db_session, request.user))
 
     @get("/{equipment_id:uuid}/tree", summary="The unit with its nested components", **allow(READERS))
     async def equipment_tree(
@@ -183,3 +202,7 @@ class CounterController(Controller):
         data: JSONBody[counters.ReadingCreate],
     ) -> ReadingOut:
         return reading_out(await counters.record_reading(db_session, request.user, equipment_id, counter_id, data))
+
+
+async def _view(session: AsyncSession, principal: Principal) -> CustomView:
+    return await CustomView.load(session, principal, CustomEntity.EQUIPMENT)

@@ -14,6 +14,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import DbSession, Paging
 from api.idempotency import IdempotencyKey, idempotent
@@ -22,6 +23,9 @@ from api.schemas.rmas import RmaEventOut, RmaOut, rma_event_out, rma_out
 from api.security import STAFF, allow
 from core.auth import Principal, Role
 from core.clock import SYSTEM_CLOCK, Clock
+from masterdata.custom_fields.queries import custom_params
+from masterdata.custom_fields.records import CustomView
+from masterdata.models.custom_fields import CustomEntity
 from returns.choices import RmaStatus, RmaType
 from returns.services import advance_exchange, rma_receipt, rmas
 from returns.services.rma_notices import NoticeLinks
@@ -38,8 +42,12 @@ def _links(state: State) -> NoticeLinks:
     return NoticeLinks.of(state.settings)
 
 
-def _out(request: Request[Principal, Any, Any], rma: Any) -> RmaOut:
-    return rma_out(rma, staff=not request.user.is_customer)
+async def _custom(session: AsyncSession, request: Request[Principal, Any, Any]) -> CustomView:
+    return await CustomView.load(session, request.user, CustomEntity.RMA)
+
+
+async def _out(session: AsyncSession, request: Request[Principal, Any, Any], rma: Any) -> RmaOut:
+    return rma_out(rma, staff=not request.user.is_customer, custom=await _custom(session, request))
 
 
 class RmaController(Controller):
@@ -60,10 +68,18 @@ class RmaController(Controller):
         q: Annotated[str | None, QueryParameter(max_length=100, description="number or serial contains")] = None,
     ) -> PageOut[RmaOut]:
         filters = rmas.RmaFilter(
-            customer_id=customer_id, status=status, rma_type=rma_type, equipment_id=equipment_id, on_hold=on_hold, q=q
+            customer_id=customer_id,
+            status=status,
+            rma_type=rma_type,
+            equipment_id=equipment_id,
+            on_hold=on_hold,
+            q=q,
+            custom=custom_params(dict(request.query_params)),
         )
         page_items = await rmas.list_rmas(db_session, request.user, filters, page)
-        return page_out(page_items, lambda rma: _out(request, rma))
+        custom = await _custom(db_session, request)
+        staff = not request.user.is_customer
+        return page_out(page_items, lambda rma: rma_out(rma, staff=staff, custom=custom))
 
     @post(
         "/",
@@ -79,7 +95,9 @@ class RmaController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[bytes]:
         async def run() -> RmaOut:
-            return _out(request, await rmas.create_rma(db_session, request.user, data, now=CLOCK.now()))
+            return await _out(
+                db_session, request, await rmas.create_rma(db_session, request.user, data, now=CLOCK.now())
+            )
 
         return await idempotent(request, db_session, idempotency_key, run, status_code=HTTP_201_CREATED)
 
@@ -87,13 +105,13 @@ class RmaController(Controller):
     async def get_rma(
         self, db_session: DbSession, request: Request[Principal, Any, Any], rma_id: FromPath[UUID]
     ) -> RmaOut:
-        return _out(request, await rmas.get_rma(db_session, request.user, rma_id))
+        return await _out(db_session, request, await rmas.get_rma(db_session, request.user, rma_id))
 
     @get("/by-number/{number:str}", summary="One RMA by its number (RMA-000123)", **allow(READERS))
     async def get_rma_by_number(
         self, db_session: DbSession, request: Request[Principal, Any, Any], number: FromPath[str]
     ) -> RmaOut:
-        return _out(request, await rmas.get_rma_by_number(db_session, request.user, number))
+        return await _out(db_session, request, await rmas.get_rma_by_number(db_session, request.user, number))
 
     @get(
         RMA_PATH + "/events",
@@ -124,7 +142,7 @@ class RmaController(Controller):
         rma = await rmas.authorize(
             db_session, request.user, rma_id, data or rmas.RmaStep(), now=CLOCK.now(), links=_links(state)
         )
-        return _out(request, rma)
+        return await _out(db_session, request, rma)
 
     @post(
         RMA_PATH + "/reject",
@@ -139,7 +157,9 @@ class RmaController(Controller):
         rma_id: FromPath[UUID],
         data: JSONBody[rmas.RmaRejection],
     ) -> RmaOut:
-        return _out(request, await rmas.reject(db_session, request.user, rma_id, data, now=CLOCK.now()))
+        return await _out(
+            db_session, request, await rmas.reject(db_session, request.user, rma_id, data, now=CLOCK.now())
+        )
 
     @post(RMA_PATH + "/cancel", summary="Cancel (before receipt)", status_code=HTTP_200_OK, **allow(AUTHORIZERS))
     async def cancel(
@@ -149,8 +169,10 @@ class RmaController(Controller):
         rma_id: FromPath[UUID],
         data: JSONBody[rmas.RmaStep | None] = None,
     ) -> RmaOut:
-        return _out(
-            request, await rmas.cancel(db_session, request.user, rma_id, data or rmas.RmaStep(), now=CLOCK.now())
+        return await _out(
+            db_session,
+            request,
+            await rmas.cancel(db_session, request.user, rma_id, data or rmas.RmaStep(), now=CLOCK.now()),
         )
 
     @post(
@@ -168,7 +190,7 @@ class RmaController(Controller):
         data: JSONBody[rma_receipt.RmaReceipt],
     ) -> RmaOut:
         rma = await rma_receipt.receive(db_session, request.user, rma_id, data, now=CLOCK.now(), links=_links(state))
-        return _out(request, rma)
+        return await _out(db_session, request, rma)
 
     @post(
         RMA_PATH + "/resolve-hold",
@@ -183,7 +205,9 @@ class RmaController(Controller):
         rma_id: FromPath[UUID],
         data: JSONBody[rma_receipt.HoldResolution],
     ) -> RmaOut:
-        return _out(request, await rma_receipt.resolve_hold(db_session, request.user, rma_id, data, now=CLOCK.now()))
+        return await _out(
+            db_session, request, await rma_receipt.resolve_hold(db_session, request.user, rma_id, data, now=CLOCK.now())
+        )
 
     @post(
         RMA_PATH + "/ship",
@@ -200,7 +224,7 @@ class RmaController(Controller):
         data: JSONBody[rmas.RmaShipment],
     ) -> RmaOut:
         rma = await rmas.ship(db_session, request.user, rma_id, data, now=CLOCK.now(), links=_links(state))
-        return _out(request, rma)
+        return await _out(db_session, request, rma)
 
     @post(RMA_PATH + "/close", summary="Close", status_code=HTTP_200_OK, **allow(DEPOT))
     async def close(
@@ -210,8 +234,10 @@ class RmaController(Controller):
         rma_id: FromPath[UUID],
         data: JSONBody[rmas.RmaStep | None] = None,
     ) -> RmaOut:
-        return _out(
-            request, await rmas.close(db_session, request.user, rma_id, data or rmas.RmaStep(), now=CLOCK.now())
+        return await _out(
+            db_session,
+            request,
+            await rmas.close(db_session, request.user, rma_id, data or rmas.RmaStep(), now=CLOCK.now()),
         )
 
     @post(
@@ -237,4 +263,4 @@ class RmaController(Controller):
             return_days=state.settings.advance_exchange_return_days,
             links=_links(state),
         )
-        return _out(request, rma)
+        return await _out(db_session, request, rma)

@@ -8,6 +8,7 @@ from uuid import UUID
 from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import DbSession, Paging
 from api.paging import PageOut, page_out
@@ -21,6 +22,9 @@ from api.security import STAFF, allow
 from contracts.choices import Priority
 from core.auth import Principal, Role
 from core.clock import SYSTEM_CLOCK, Clock
+from masterdata.custom_fields.queries import custom_params
+from masterdata.custom_fields.records import CustomView
+from masterdata.models.custom_fields import CustomEntity
 from service_mgmt.choices import RequestStatus
 from service_mgmt.services import request_lifecycle as lifecycle
 from service_mgmt.services import service_requests as service
@@ -35,8 +39,12 @@ CLOCK: Clock = SYSTEM_CLOCK
 Caller = Request[Principal, Any, Any]
 
 
-def _out(request: Caller, row: Any) -> ServiceRequestOut:
-    return service_request_out(row, for_customer=request.user.is_customer)
+async def _view(session: AsyncSession, request: Caller) -> CustomView:
+    return await CustomView.load(session, request.user, CustomEntity.SERVICE_REQUEST)
+
+
+async def _out(session: AsyncSession, request: Caller, row: Any) -> ServiceRequestOut:
+    return service_request_out(row, for_customer=request.user.is_customer, view=await _view(session, request))
 
 
 class ServiceRequestController(Controller):
@@ -59,10 +67,17 @@ class ServiceRequestController(Controller):
         q: Annotated[str | None, QueryParameter(max_length=100, description="number or symptom contains")] = None,
     ) -> PageOut[ServiceRequestOut]:
         filters = service.RequestFilter(
-            customer_id=customer_id, status=status, priority=priority, equipment_id=equipment_id, overdue=overdue, q=q
+            customer_id=customer_id,
+            status=status,
+            priority=priority,
+            equipment_id=equipment_id,
+            overdue=overdue,
+            q=q,
+            custom=custom_params(dict(request.query_params)),
         )
         found = await service.list_requests(db_session, request.user, filters, page, now=CLOCK.now())
-        return page_out(found, lambda row: _out(request, row))
+        view = await _view(db_session, request)
+        return page_out(found, lambda row: service_request_out(row, for_customer=request.user.is_customer, view=view))
 
     @post(
         "/",
@@ -72,13 +87,13 @@ class ServiceRequestController(Controller):
     async def log_request(
         self, db_session: DbSession, request: Caller, data: JSONBody[service.RequestCreate]
     ) -> ServiceRequestOut:
-        return _out(request, await service.log_request(db_session, request.user, data, clock=CLOCK))
+        return await _out(db_session, request, await service.log_request(db_session, request.user, data, clock=CLOCK))
 
     @get("/{request_id:uuid}", summary="One service request with its entitlement snapshot", **allow(READERS))
     async def get_request(
         self, db_session: DbSession, request: Caller, request_id: FromPath[UUID]
     ) -> ServiceRequestOut:
-        return _out(request, await service.get_request(db_session, request.user, request_id))
+        return await _out(db_session, request, await service.get_request(db_session, request.user, request_id))
 
     @patch(
         "/{request_id:uuid}",
@@ -92,7 +107,9 @@ class ServiceRequestController(Controller):
         request_id: FromPath[UUID],
         data: JSONBody[service.RequestUpdate],
     ) -> ServiceRequestOut:
-        return _out(request, await service.update_request(db_session, request.user, request_id, data, clock=CLOCK))
+        return await _out(
+            db_session, request, await service.update_request(db_session, request.user, request_id, data, clock=CLOCK)
+        )
 
     @get("/{request_id:uuid}/events", summary="What happened to a request, oldest first", **allow(READERS))
     async def list_events(
@@ -114,7 +131,9 @@ class ServiceRequestController(Controller):
         request_id: FromPath[UUID],
         data: JSONBody[lifecycle.Transition],
     ) -> ServiceRequestOut:
-        return _out(request, await lifecycle.transition(db_session, request.user, request_id, data, clock=CLOCK))
+        return await _out(
+            db_session, request, await lifecycle.transition(db_session, request.user, request_id, data, clock=CLOCK)
+        )
 
     @post(
         "/{request_id:uuid}/wait-for-customer",
@@ -132,7 +151,7 @@ class ServiceRequestController(Controller):
         changed = await lifecycle.wait_for_customer(
             db_session, request.user, request_id, data or lifecycle.WaitChange(), clock=CLOCK
         )
-        return _out(request, changed)
+        return await _out(db_session, request, changed)
 
     @post(
         "/{request_id:uuid}/resume",
@@ -150,4 +169,4 @@ class ServiceRequestController(Controller):
         changed = await lifecycle.resume(
             db_session, request.user, request_id, data or lifecycle.WaitChange(), clock=CLOCK
         )
-        return _out(request, changed)
+        return await _out(db_session, request, changed)

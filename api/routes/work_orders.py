@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import DbSession, Paging
 from api.paging import PageOut, page_out
@@ -22,6 +24,9 @@ from api.schemas.work_orders import (
 )
 from api.security import STAFF, allow
 from core.auth import Principal, Role
+from masterdata.custom_fields.queries import custom_params
+from masterdata.custom_fields.records import CustomView
+from masterdata.models.custom_fields import CustomEntity
 from service_mgmt.choices import WorkOrderStatus
 from service_mgmt.services import tasks
 from service_mgmt.services import work_orders as service
@@ -59,8 +64,10 @@ class WorkOrderController(Controller):
             engineer_id=engineer_id,
             planned_from=planned_from,
             planned_to=planned_to,
+            custom=custom_params(dict(request.query_params)),
         )
-        return page_out(await service.list_work_orders(db_session, request.user, filters, page), work_order_out)
+        found = await service.list_work_orders(db_session, request.user, filters, page)
+        return page_out(found, partial(work_order_out, custom=await _custom(db_session, request.user)))
 
     @post(
         "/",
@@ -70,13 +77,18 @@ class WorkOrderController(Controller):
     async def create_work_order(
         self, db_session: DbSession, request: Request[Principal, Any, Any], data: JSONBody[service.WorkOrderCreate]
     ) -> WorkOrderDetailOut:
-        return work_order_detail_out(await service.create_work_order(db_session, request.user, data))
+        return work_order_detail_out(
+            await service.create_work_order(db_session, request.user, data), await _custom(db_session, request.user)
+        )
 
     @get("/{work_order_id:uuid}", summary="One work order with its tasks", **allow(READERS))
     async def get_work_order(
         self, db_session: DbSession, request: Request[Principal, Any, Any], work_order_id: FromPath[UUID]
     ) -> WorkOrderDetailOut:
-        return work_order_detail_out(await service.get_work_order(db_session, request.user, work_order_id))
+        return work_order_detail_out(
+            await service.get_work_order(db_session, request.user, work_order_id),
+            await _custom(db_session, request.user),
+        )
 
     @patch(
         "/{work_order_id:uuid}",
@@ -91,7 +103,7 @@ class WorkOrderController(Controller):
         data: JSONBody[service.WorkOrderUpdate],
     ) -> WorkOrderDetailOut:
         view = await service.update_work_order(db_session, request.user, work_order_id, data)
-        return work_order_detail_out(view)
+        return work_order_detail_out(view, await _custom(db_session, request.user))
 
     @post(
         "/{work_order_id:uuid}/transitions",
@@ -107,7 +119,7 @@ class WorkOrderController(Controller):
         data: JSONBody[service.WorkOrderTransition],
     ) -> WorkOrderDetailOut:
         view = await service.transition_work_order(db_session, request.user, work_order_id, data)
-        return work_order_detail_out(view)
+        return work_order_detail_out(view, await _custom(db_session, request.user))
 
     @post("/{work_order_id:uuid}/tasks", summary="Add a task (before scheduling)", **allow(PLANNERS))
     async def add_task(
@@ -169,3 +181,7 @@ class WorkOrderController(Controller):
         data: JSONBody[tasks.AssignmentSet],
     ) -> TaskOut:
         return task_out(await tasks.assign_task(db_session, request.user, work_order_id, task_id, data))
+
+
+async def _custom(session: AsyncSession, principal: Principal) -> CustomView:
+    return await CustomView.load(session, principal, CustomEntity.WORK_ORDER)

@@ -8,6 +8,8 @@ from uuid import UUID
 
 import msgspec
 
+from masterdata.custom_fields.records import CustomView
+
 
 class CustomerOut(msgspec.Struct, kw_only=True):
     id: UUID
@@ -20,13 +22,16 @@ class CustomerOut(msgspec.Struct, kw_only=True):
     phone: str | None
     country: str | None
     notes: str | None
+    custom: dict[str, Any] = msgspec.field(default_factory=dict)
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
 
 
-def customer_out(customer: Any) -> CustomerOut:
+def customer_out(customer: Any, view: CustomView | None = None) -> CustomerOut:
+    """`view`: the custom fields the reader may see (none given: no custom values shown)."""
     return CustomerOut(
+        custom=view.read(customer.custom) if view is not None else {},
         id=customer.id,
         number=customer.number,
         name=customer.name,

@@ -8,6 +8,8 @@ from uuid import UUID
 
 import msgspec
 
+from masterdata.custom_fields.records import CustomView
+
 
 class EquipmentOut(msgspec.Struct, kw_only=True):
     id: UUID
@@ -21,6 +23,7 @@ class EquipmentOut(msgspec.Struct, kw_only=True):
     ship_date: dt.date | None
     status: str
     notes: str | None
+    custom: dict[str, Any] = msgspec.field(default_factory=dict)
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -62,8 +65,10 @@ class ReplacementOut(msgspec.Struct, kw_only=True):
     installed: EquipmentOut
 
 
-def equipment_out(equipment: Any) -> EquipmentOut:
+def equipment_out(equipment: Any, view: CustomView | None = None) -> EquipmentOut:
+    """`view`: the custom fields the reader may see (none given: no custom values shown)."""
     return EquipmentOut(
+        custom=view.read(equipment.custom) if view is not None else {},
         id=equipment.id,
         product_id=equipment.product_id,
         serial_number=equipment.serial_number,
@@ -110,9 +115,9 @@ def event_out(event: Any) -> EquipmentEventOut:
     )
 
 
-def replacement_out(replacement: Any) -> ReplacementOut:
+def replacement_out(replacement: Any, view: CustomView | None = None) -> ReplacementOut:
     return ReplacementOut(
-        parent=equipment_out(replacement.parent),
-        removed=equipment_out(replacement.removed),
-        installed=equipment_out(replacement.installed),
+        parent=equipment_out(replacement.parent, view),
+        removed=equipment_out(replacement.removed, view),
+        installed=equipment_out(replacement.installed, view),
     )

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 
+from masterdata.custom_fields.records import CustomView
 from returns.models import Rma, RmaEvent
 
 
@@ -47,6 +48,7 @@ class RmaOut(msgspec.Struct, kw_only=True):
     shipped_at: dt.datetime | None
     carrier_tracking: str | None
     closed_at: dt.datetime | None
+    custom: dict[str, Any] = msgspec.field(default_factory=dict)
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -74,8 +76,10 @@ def _ship_to(value: dict[str, Any]) -> ShipToOut:
     return ShipToOut(**{k: value.get(k) for k in ("name", "street", "postal_code", "city", "country")})
 
 
-def rma_out(rma: Rma, *, staff: bool = True) -> RmaOut:
+def rma_out(rma: Rma, *, staff: bool = True, custom: CustomView | None = None) -> RmaOut:
+    """`custom`: the custom fields the reader may see (none given: no custom values shown)."""
     return RmaOut(
+        custom=custom.read(rma.custom) if custom is not None else {},
         id=rma.id,
         number=rma.number,
         customer_id=rma.customer_id,

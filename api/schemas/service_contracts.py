@@ -9,6 +9,8 @@ from uuid import UUID
 
 import msgspec
 
+from masterdata.custom_fields.records import CustomView
+
 
 class ContractOut(msgspec.Struct, kw_only=True):
     id: UUID
@@ -31,6 +33,7 @@ class ContractOut(msgspec.Struct, kw_only=True):
     usage_included_volume: Decimal | None
     usage_unit_price: Decimal | None
     notes: str | None
+    custom: dict[str, Any] = msgspec.field(default_factory=dict)
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -71,18 +74,21 @@ class ContractNoticeOut(msgspec.Struct, kw_only=True):
     message: str
 
 
-def _contract_fields(contract: Any) -> dict[str, Any]:
-    return {name: getattr(contract, name) for name in ContractOut.__struct_fields__}
+def _contract_fields(contract: Any, custom: CustomView | None) -> dict[str, Any]:
+    fields = {name: getattr(contract, name) for name in ContractOut.__struct_fields__}
+    # only the custom values the reader may see (none given: none shown)
+    fields["custom"] = custom.read(contract.custom) if custom is not None else {}
+    return fields
 
 
-def contract_out(contract: Any) -> ContractOut:
-    return ContractOut(**_contract_fields(contract))
+def contract_out(contract: Any, custom: CustomView | None = None) -> ContractOut:
+    return ContractOut(**_contract_fields(contract, custom))
 
 
-def contract_detail_out(detail: Any) -> ContractDetailOut:
+def contract_detail_out(detail: Any, custom: CustomView | None = None) -> ContractDetailOut:
     """From `contracts.services.service_contracts.ContractDetail`."""
     return ContractDetailOut(
-        **_contract_fields(detail.contract),
+        **_contract_fields(detail.contract, custom),
         successor_id=detail.successor_id,
         lines=[contract_line_out(view) for view in detail.lines],
     )

@@ -9,6 +9,8 @@ from uuid import UUID
 
 import msgspec
 
+from masterdata.custom_fields.records import CustomView
+
 
 class ServiceRequestOut(msgspec.Struct, kw_only=True):
     id: UUID
@@ -45,6 +47,7 @@ class ServiceRequestOut(msgspec.Struct, kw_only=True):
     resolution_code: str | None
     resolution_notes: str | None
     logged_by: str
+    custom: dict[str, Any] = msgspec.field(default_factory=dict)
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -61,8 +64,12 @@ class ServiceRequestEventOut(msgspec.Struct, kw_only=True):
     detail: dict[str, Any]
 
 
-def service_request_out(request: Any, *, for_customer: bool = False) -> ServiceRequestOut:
+def service_request_out(
+    request: Any, *, for_customer: bool = False, view: CustomView | None = None
+) -> ServiceRequestOut:
+    """`view`: the custom fields the reader may see (none given: no custom values shown)."""
     return ServiceRequestOut(
+        custom=view.read(request.custom) if view is not None else {},
         id=request.id,
         number=request.number,
         customer_id=request.customer_id,

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import msgspec
 
+from masterdata.custom_fields.records import CustomView
 from masterdata.services.sites import OpeningHours
 
 
@@ -26,13 +27,16 @@ class SiteOut(msgspec.Struct, kw_only=True):
     territory: str | None
     access_notes: str | None
     opening_hours: list[OpeningHours]
+    custom: dict[str, Any] = msgspec.field(default_factory=dict)
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
 
 
-def site_out(site: Any) -> SiteOut:
+def site_out(site: Any, view: CustomView | None = None) -> SiteOut:
+    """`view`: the custom fields the reader may see (none given: no custom values shown)."""
     return SiteOut(
+        custom=view.read(site.custom) if view is not None else {},
         id=site.id,
         customer_id=site.customer_id,
         name=site.name,

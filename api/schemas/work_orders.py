@@ -10,6 +10,7 @@ from uuid import UUID
 import msgspec
 
 from api.schemas.job_templates import SkillRequirementOut, skills_out
+from masterdata.custom_fields.records import CustomView
 from service_mgmt.models import WorkOrder
 from service_mgmt.services.work_orders import TaskView, WorkOrderView
 
@@ -79,6 +80,7 @@ class WorkOrderOut(msgspec.Struct, kw_only=True):
     completed_at: dt.datetime | None
     # one visit per task; turns false when the unit needs repair again within 30 days
     first_time_fix: bool | None
+    custom: dict[str, Any] = msgspec.field(default_factory=dict)
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -122,8 +124,9 @@ def task_out(view: TaskView) -> TaskOut:
     )
 
 
-def _fields(work_order: WorkOrder) -> dict[str, Any]:
+def _fields(work_order: WorkOrder, custom: CustomView | None = None) -> dict[str, Any]:
     return {
+        "custom": custom.read(work_order.custom) if custom is not None else {},
         "id": work_order.id,
         "number": work_order.number,
         "request_id": work_order.request_id,
@@ -148,9 +151,10 @@ def _fields(work_order: WorkOrder) -> dict[str, Any]:
     }
 
 
-def work_order_out(work_order: WorkOrder) -> WorkOrderOut:
-    return WorkOrderOut(**_fields(work_order))
+def work_order_out(work_order: WorkOrder, custom: CustomView | None = None) -> WorkOrderOut:
+    """`custom`: the custom fields the reader may see (none given: no custom values shown)."""
+    return WorkOrderOut(**_fields(work_order, custom))
 
 
-def work_order_detail_out(view: WorkOrderView) -> WorkOrderDetailOut:
-    return WorkOrderDetailOut(**_fields(view.work_order), tasks=[task_out(t) for t in view.tasks])
+def work_order_detail_out(view: WorkOrderView, custom: CustomView | None = None) -> WorkOrderDetailOut:
+    return WorkOrderDetailOut(**_fields(view.work_order, custom), tasks=[task_out(t) for t in view.tasks])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 from advanced_alchemy.types import JsonB
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from contracts.choices import BillingPeriod, BillingTiming, ContractStatus, QuotaPeriod
 from contracts.models.warranties import PERCENT
 from core.db import Entity, VersionedEntity, sql_in
+from masterdata.models.custom_fields import custom_column, custom_index
 
 
 class ServiceContract(VersionedEntity):
@@ -30,6 +32,7 @@ class ServiceContract(VersionedEntity):
         CheckConstraint("usage_unit_price IS NULL OR usage_unit_price >= 0", name="unit_price_not_negative"),
         Index("ix_service_contracts_customer_status", "customer_id", "status"),
         Index("ix_service_contracts_ends_on", "ends_on"),
+        custom_index("service_contracts"),
     )
 
     number: Mapped[str] = mapped_column(String(20))
@@ -52,6 +55,7 @@ class ServiceContract(VersionedEntity):
     status_reason: Mapped[str | None] = mapped_column(String(500))
     terminated_on: Mapped[dt.date | None]  # last day of service when terminated early; billing stops there
     notes: Mapped[str | None] = mapped_column(Text)
+    custom: Mapped[dict[str, Any]] = custom_column()
 
 
 class ContractLine(VersionedEntity):

@@ -33,7 +33,10 @@ from core.errors import Conflict, IllegalTransition, Invalid, NotFound
 from core.fields import CurrencyCode, LongText, Name, ShortText, Version
 from core.listing import Page, PageRequest, paginate
 from core.numbering import next_number
+from masterdata.custom_fields.queries import custom_filters, custom_sort_keys
+from masterdata.custom_fields.records import CustomView, apply_custom
 from masterdata.models import Customer
+from masterdata.models.custom_fields import CustomEntity
 from masterdata.services.visibility import CustomerScope
 
 # msgspec cannot bound Decimals: ranges and scales are checked by `checked_amount`.
@@ -109,6 +112,7 @@ class ContractCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     usage_included_volume: Volume | None = None
     usage_unit_price: Amount | None = None
     notes: LongText | None = None
+    custom: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 class ContractUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -127,6 +131,7 @@ class ContractUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     usage_included_volume: Volume | msgspec.UnsetType | None = msgspec.UNSET
     usage_unit_price: Amount | msgspec.UnsetType | None = msgspec.UNSET
     notes: LongText | msgspec.UnsetType | None = msgspec.UNSET
+    custom: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
 
 
 class ContractTransition(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -142,6 +147,7 @@ class ContractFilter(msgspec.Struct, kw_only=True):
     customer_id: UUID | None = None
     status: ContractStatus | None = None
     ends_before: dt.date | None = None  # ends_on strictly before this day
+    custom: dict[str, str] = msgspec.field(default_factory=dict)  # ?custom.<name>=value
 
 
 class NoticeFilter(msgspec.Struct, kw_only=True):
@@ -174,7 +180,10 @@ async def list_contracts(
     filters: ContractFilter,
     page: PageRequest,
     scope: CustomerScope,
+    *,
+    custom: CustomView | None = None,
 ) -> Page[ServiceContract]:
+    """`custom`: the custom fields the reader may filter and sort on."""
     stmt = select(ServiceContract)
     stmt = scope.restrict(stmt, ServiceContract.customer_id)
     if filters.customer_id:
@@ -183,7 +192,11 @@ async def list_contracts(
         stmt = stmt.where(ServiceContract.status == filters.status.value)
     if filters.ends_before:
         stmt = stmt.where(ServiceContract.ends_on < filters.ends_before)
-    return await paginate(session, stmt, page, sortable=SORTABLE, default_sort="number", tie_breaker=ServiceContract.id)
+    definitions = custom.definitions if custom is not None else []
+    dialect = session.get_bind().dialect.name
+    stmt = stmt.where(*custom_filters(definitions, ServiceContract.custom, filters.custom, dialect))
+    sortable = {**SORTABLE, **custom_sort_keys(definitions, ServiceContract.custom, dialect)}
+    return await paginate(session, stmt, page, sortable=sortable, default_sort="number", tie_breaker=ServiceContract.id)
 
 
 async def get_contract(session: AsyncSession, contract_id: UUID, scope: CustomerScope) -> ContractDetail:
@@ -254,7 +267,8 @@ async def create_contract(session: AsyncSession, actor: Principal, data: Contrac
     contract = ServiceContract(
         number=await next_number(session, "contract"),
         status=ContractStatus.DRAFT.value,
-        **{name: getattr(data, name) for name in data.__struct_fields__},
+        **{name: getattr(data, name) for name in data.__struct_fields__ if name != "custom"},
+        custom=await apply_custom(session, actor, CustomEntity.CONTRACT, data.custom, None),
     )
     _check_contract(contract)
     session.add(contract)
@@ -269,6 +283,10 @@ async def update_contract(
     contract = await locked_contract(session, contract_id)
     check_version("contract", contract, data.version)
     changes = sent_fields(data)
+    if "custom" in changes:
+        changes["custom"] = await apply_custom(
+            session, actor, CustomEntity.CONTRACT, changes["custom"], contract.custom
+        )
     _check_changeable(contract, changes)
     before = audit.snapshot(contract)
     apply(contract, changes)
@@ -291,7 +309,8 @@ def _check_changeable(contract: ServiceContract, changes: dict[str, Any]) -> Non
     status = ContractStatus(contract.status)
     if status is ContractStatus.DRAFT:
         return
-    allowed = RENEWAL_FIELDS | {"notes"} if status in LIVE else frozenset({"notes"})
+    # notes and custom fields describe the contract, not its terms: they change in any status
+    allowed = RENEWAL_FIELDS | {"notes", "custom"} if status in LIVE else frozenset({"notes", "custom"})
     refused = sorted(
         name for name, value in changes.items() if name not in allowed and getattr(contract, name) != value
     )
@@ -527,4 +546,5 @@ def _successor(contract: ServiceContract, starts_on: dt.date, ends_on: dt.date) 
         usage_included_volume=contract.usage_included_volume,
         usage_unit_price=contract.usage_unit_price,
         notes=contract.notes,
+        custom=dict(contract.custom),  # a renewal carries the contract's custom values on
     )

@@ -1,6 +1,7 @@
 """ORM models of master data."""
 
 from masterdata.models.counters import Counter, CounterReading
+from masterdata.models.custom_fields import CustomFieldDefinition
 from masterdata.models.customers import Contact, Customer, Site
 from masterdata.models.engineers import Absence, Certification, Engineer, EngineerSkill, WorkingHours
 from masterdata.models.equipment import Equipment, EquipmentEvent
@@ -13,6 +14,7 @@ __all__ = [
     "Contact",
     "Counter",
     "CounterReading",
+    "CustomFieldDefinition",
     "Customer",
     "Engineer",
     "EngineerSkill",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import VersionedEntity, sql_in
 from masterdata.choices import CustomerStatus
+from masterdata.models.custom_fields import custom_column, custom_index
 
 
 class Customer(VersionedEntity):
@@ -19,6 +20,7 @@ class Customer(VersionedEntity):
         UniqueConstraint("number", name="uq_customers_number"),
         CheckConstraint(f"status IN {sql_in(CustomerStatus)}", name="status_valid"),
         CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+        custom_index("customers"),
     )
 
     number: Mapped[str] = mapped_column(String(20))
@@ -30,6 +32,7 @@ class Customer(VersionedEntity):
     phone: Mapped[str | None] = mapped_column(String(40))
     country: Mapped[str | None] = mapped_column(String(2))
     notes: Mapped[str | None] = mapped_column(Text)
+    custom: Mapped[dict[str, Any]] = custom_column()
 
 
 class Contact(VersionedEntity):
@@ -49,6 +52,7 @@ class Site(VersionedEntity):
     __table_args__ = (
         CheckConstraint("latitude IS NULL OR (latitude >= -90 AND latitude <= 90)", name="latitude_range"),
         CheckConstraint("longitude IS NULL OR (longitude >= -180 AND longitude <= 180)", name="longitude_range"),
+        custom_index("sites"),
     )
 
     customer_id: Mapped[UUID] = mapped_column(ForeignKey("customers.id", ondelete="RESTRICT"), index=True)
@@ -66,3 +70,4 @@ class Site(VersionedEntity):
     access_notes: Mapped[str | None] = mapped_column(Text)
     # [{"weekday": 0, "opens": "08:00", "closes": "17:00"}, ...]; weekday 0 = Monday
     opening_hours: Mapped[list[dict[str, Any]]] = mapped_column(JsonB, default=list)
+    custom: Mapped[dict[str, Any]] = custom_column()

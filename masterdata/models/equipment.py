@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Entity, VersionedEntity, sql_in
 from masterdata.choices import EquipmentEventKind, EquipmentStatus
+from masterdata.models.custom_fields import custom_column, custom_index
 
 
 class Equipment(VersionedEntity):
@@ -18,6 +20,7 @@ class Equipment(VersionedEntity):
         UniqueConstraint("product_id", "serial_number", name="uq_equipment_product_serial"),
         CheckConstraint(f"status IN {sql_in(EquipmentStatus)}", name="status_valid"),
         CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+        custom_index("equipment"),
     )
 
     product_id: Mapped[UUID] = mapped_column(ForeignKey("products.id", ondelete="RESTRICT"), index=True)
@@ -30,6 +33,7 @@ class Equipment(VersionedEntity):
     ship_date: Mapped[dt.date | None]
     status: Mapped[str] = mapped_column(String(16), default=EquipmentStatus.IN_SERVICE.value)
     notes: Mapped[str | None] = mapped_column(Text)
+    custom: Mapped[dict[str, Any]] = custom_column()
 
 
 class EquipmentEvent(Entity):

@@ -18,9 +18,12 @@ from core.fields import CountryCode, Email, LongText, Name, Phone, ShortText, Ve
 from core.listing import Page, PageRequest, contains, paginate
 from core.numbering import next_number
 from masterdata.choices import CustomerStatus
+from masterdata.custom_fields.queries import custom_filters, custom_sort_keys
+from masterdata.custom_fields.records import CustomView, apply_custom
 from masterdata.errors import Code
 from masterdata.events import CustomerDeleting
 from masterdata.models import Contact, Customer, Equipment, Site, User
+from masterdata.models.custom_fields import CustomEntity
 from masterdata.services.visibility import customer_scope, descendant_ids
 
 
@@ -31,6 +34,7 @@ class CustomerCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     phone: Phone | None = None
     country: CountryCode | None = None
     notes: LongText | None = None
+    custom: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 class CustomerUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -43,12 +47,14 @@ class CustomerUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     phone: Phone | None | msgspec.UnsetType = msgspec.UNSET
     country: CountryCode | None | msgspec.UnsetType = msgspec.UNSET
     notes: LongText | None | msgspec.UnsetType = msgspec.UNSET
+    custom: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
 
 
 class CustomerFilter(msgspec.Struct, kw_only=True):
     q: str | None = None
     status: CustomerStatus | None = None
     parent_id: UUID | None = None
+    custom: dict[str, str] = msgspec.field(default_factory=dict)  # ?custom.<name>=value
 
 
 BLOCKERS = frozenset({Role.ADMIN, Role.CONTRACT_ADMIN})
@@ -75,7 +81,11 @@ async def list_customers(
         stmt = stmt.where(Customer.status == filters.status.value)
     if filters.parent_id:
         stmt = stmt.where(Customer.parent_id == filters.parent_id)
-    return await paginate(session, stmt, page, sortable=SORTABLE, default_sort="number", tie_breaker=Customer.id)
+    view = await CustomView.load(session, principal, CustomEntity.CUSTOMER)
+    dialect = session.get_bind().dialect.name
+    stmt = stmt.where(*custom_filters(view.definitions, Customer.custom, filters.custom, dialect))
+    sortable = {**SORTABLE, **custom_sort_keys(view.definitions, Customer.custom, dialect)}
+    return await paginate(session, stmt, page, sortable=sortable, default_sort="number", tie_breaker=Customer.id)
 
 
 async def create_customer(session: AsyncSession, actor: Principal, data: CustomerCreate) -> Customer:
@@ -90,6 +100,7 @@ async def create_customer(session: AsyncSession, actor: Principal, data: Custome
         country=data.country,
         notes=data.notes,
         status=CustomerStatus.ACTIVE.value,
+        custom=await apply_custom(session, actor, CustomEntity.CUSTOMER, data.custom, None),
     )
     session.add(customer)
     await session.flush()
@@ -102,6 +113,10 @@ async def update_customer(session: AsyncSession, actor: Principal, customer_id: 
     check_version("customer", customer, data.version)
     before = audit.snapshot(customer)
     changes = sent_fields(data)
+    if "custom" in changes:
+        changes["custom"] = await apply_custom(
+            session, actor, CustomEntity.CUSTOMER, changes["custom"], customer.custom
+        )
     _check_blocking_rights(actor, customer, changes)
     if "parent_id" in changes and changes["parent_id"] is not None:
         await _check_new_parent(session, actor, customer, changes["parent_id"])

@@ -28,9 +28,12 @@ from core.errors import Conflict, IllegalTransition, Invalid, NotFound
 from core.fields import LongText, ShortText, Version
 from core.listing import Page, PageRequest, paginate
 from masterdata.choices import EquipmentEventKind, EquipmentStatus
+from masterdata.custom_fields.queries import custom_filters, custom_sort_keys
+from masterdata.custom_fields.records import CustomView, apply_custom
 from masterdata.errors import Code
 from masterdata.events import UnitDatesRecorded
 from masterdata.models import Customer, Equipment, EquipmentEvent, Product, Site
+from masterdata.models.custom_fields import CustomEntity
 from masterdata.services.visibility import can_see_customer, customer_scope
 
 SerialNumber = Annotated[
@@ -76,6 +79,7 @@ class EquipmentCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     install_date: dt.date | None = None
     ship_date: dt.date | None = None
     notes: LongText | None = None
+    custom: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 class EquipmentUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -85,6 +89,7 @@ class EquipmentUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     ship_date: dt.date | msgspec.UnsetType | None = msgspec.UNSET
     notes: LongText | msgspec.UnsetType | None = msgspec.UNSET
     status: EquipmentStatus | msgspec.UnsetType = msgspec.UNSET
+    custom: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
 
 
 class EquipmentMove(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -100,6 +105,7 @@ class EquipmentFilter(msgspec.Struct, kw_only=True):
     parent_id: UUID | None = None
     serial: str | None = None  # exact, or a prefix when it ends with "*"
     top_level: bool = False
+    custom: dict[str, str] = msgspec.field(default_factory=dict)  # ?custom.<name>=value
 
 
 @dataclass(slots=True)
@@ -136,8 +142,12 @@ async def list_equipment(
     stmt = _filtered(select(Equipment), filters)
     scope = await customer_scope(session, principal)
     stmt = scope.restrict(stmt, Equipment.customer_id)
+    view = await CustomView.load(session, principal, CustomEntity.EQUIPMENT)
+    dialect = session.get_bind().dialect.name
+    stmt = stmt.where(*custom_filters(view.definitions, Equipment.custom, filters.custom, dialect))
+    sortable = {**SORTABLE, **custom_sort_keys(view.definitions, Equipment.custom, dialect)}
     return await paginate(
-        session, stmt, page, sortable=SORTABLE, default_sort="serial_number", tie_breaker=Equipment.id
+        session, stmt, page, sortable=sortable, default_sort="serial_number", tie_breaker=Equipment.id
     )
 
 
@@ -252,6 +262,7 @@ async def create_equipment(
         ship_date=data.ship_date,
         notes=data.notes,
         status=EquipmentStatus.IN_SERVICE.value,
+        custom=await apply_custom(session, actor, CustomEntity.EQUIPMENT, data.custom, None),
     )
     await _insert(session, equipment)
     at = clock.now()
@@ -390,6 +401,10 @@ async def update_equipment(
     changes = sent_fields(data)
     if "status" in changes:
         changes["status"] = _checked_status(equipment.status, changes["status"])
+    if "custom" in changes:
+        changes["custom"] = await apply_custom(
+            session, actor, CustomEntity.EQUIPMENT, changes["custom"], equipment.custom
+        )
     apply(equipment, changes)
     _check_dates(equipment.install_date, equipment.ship_date)
     await session.flush()

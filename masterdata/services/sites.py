@@ -26,9 +26,12 @@ from core.fields import CountryCode, Latitude, Longitude, LongText, Name, Subdiv
 from core.listing import Page, PageRequest, paginate
 from core.time_zones import checked_zone
 from core.weekly_hours import WeeklyFields, sorted_entries
+from masterdata.custom_fields.queries import custom_filters, custom_sort_keys
+from masterdata.custom_fields.records import CustomView, apply_custom
 from masterdata.errors import Code
 from masterdata.events import SiteDeleting
 from masterdata.models import Customer, Equipment, EquipmentEvent, Site
+from masterdata.models.custom_fields import CustomEntity
 from masterdata.services.engineers import Territory
 from masterdata.services.visibility import can_see_customer, customer_scope
 
@@ -63,6 +66,7 @@ class SiteCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     territory: Territory | None = None
     access_notes: LongText | None = None
     opening_hours: WeeklyHours = msgspec.field(default_factory=list)
+    custom: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 class SiteUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -81,6 +85,7 @@ class SiteUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     territory: Territory | msgspec.UnsetType | None = msgspec.UNSET
     access_notes: LongText | msgspec.UnsetType | None = msgspec.UNSET
     opening_hours: WeeklyHours | msgspec.UnsetType = msgspec.UNSET
+    custom: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
 
 
 class SiteFilter(msgspec.Struct, kw_only=True):
@@ -88,6 +93,7 @@ class SiteFilter(msgspec.Struct, kw_only=True):
     country: str | None = None
     q: str | None = None
     territory: str | None = None
+    custom: dict[str, str] = msgspec.field(default_factory=dict)  # ?custom.<name>=value
 
 
 SORTABLE = {"name": Site.name, "city": Site.city, "country": Site.country, "created_at": Site.created_at}
@@ -114,7 +120,11 @@ async def list_sites(session: AsyncSession, principal: Principal, filters: SiteF
     if filters.q:
         pattern = f"%{filters.q.lower()}%"
         stmt = stmt.where(or_(func.lower(Site.name).like(pattern), func.lower(Site.city).like(pattern)))
-    return await paginate(session, stmt, page, sortable=SORTABLE, default_sort="name", tie_breaker=Site.id)
+    view = await CustomView.load(session, principal, CustomEntity.SITE)
+    dialect = session.get_bind().dialect.name
+    stmt = stmt.where(*custom_filters(view.definitions, Site.custom, filters.custom, dialect))
+    sortable = {**SORTABLE, **custom_sort_keys(view.definitions, Site.custom, dialect)}
+    return await paginate(session, stmt, page, sortable=sortable, default_sort="name", tie_breaker=Site.id)
 
 
 async def create_site(session: AsyncSession, actor: Principal, data: SiteCreate) -> Site:
@@ -137,6 +147,7 @@ async def create_site(session: AsyncSession, actor: Principal, data: SiteCreate)
         territory=data.territory,
         access_notes=data.access_notes,
         opening_hours=checked_opening_hours(data.opening_hours),
+        custom=await apply_custom(session, actor, CustomEntity.SITE, data.custom, None),
     )
     _check_coordinates(site)
     session.add(site)
@@ -154,6 +165,8 @@ async def update_site(session: AsyncSession, actor: Principal, site_id: UUID, da
         check_time_zone(changes["time_zone"])
     if "opening_hours" in changes:
         changes["opening_hours"] = checked_opening_hours(changes["opening_hours"])
+    if "custom" in changes:
+        changes["custom"] = await apply_custom(session, actor, CustomEntity.SITE, changes["custom"], site.custom)
     apply(site, changes)
     _check_coordinates(site)
     await session.flush()

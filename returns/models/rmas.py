@@ -12,6 +12,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Entity, VersionedEntity, sql_in
+from masterdata.models.custom_fields import custom_column, custom_index
 from returns.choices import RmaStatus, RmaType
 
 
@@ -24,6 +25,7 @@ class Rma(VersionedEntity):
         CheckConstraint("status <> 'rejected' OR rejection_reason IS NOT NULL", name="rejection_has_reason"),
         Index("ix_rmas_customer_status", "customer_id", "status"),
         Index("ix_rmas_return_due", "status", "return_due_on"),
+        custom_index("rmas"),
     )
 
     number: Mapped[str] = mapped_column(String(20))
@@ -58,6 +60,7 @@ class Rma(VersionedEntity):
     carrier_tracking: Mapped[str | None] = mapped_column(String(100))
     closed_at: Mapped[dt.datetime | None]
     created_by: Mapped[str] = mapped_column(String(150))
+    custom: Mapped[dict[str, Any]] = custom_column()
 
 
 class RmaEvent(Entity):

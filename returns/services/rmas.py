@@ -34,7 +34,10 @@ from core.errors import Conflict, Invalid, NotFound
 from core.fields import LongText, ShortText
 from core.listing import Page, PageRequest, contains, paginate
 from core.numbering import next_number
+from masterdata.custom_fields.queries import custom_filters, custom_sort_keys
+from masterdata.custom_fields.records import CustomView, apply_custom
 from masterdata.models import Contact, Customer, Equipment, Site
+from masterdata.models.custom_fields import CustomEntity
 from masterdata.services.visibility import customer_scope
 from returns.choices import RepairOrderStatus, RmaStatus, RmaType
 from returns.errors import Code
@@ -72,6 +75,7 @@ class RmaCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     serial_number: Serial | None = None
     priority: Priority = Priority.P3
     ship_to: ShipTo | None = None
+    custom: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 class RmaFilter(msgspec.Struct, kw_only=True):
@@ -81,6 +85,7 @@ class RmaFilter(msgspec.Struct, kw_only=True):
     equipment_id: UUID | None = None
     on_hold: bool | None = None
     q: str | None = None  # number or serial contains
+    custom: dict[str, str] = msgspec.field(default_factory=dict)  # ?custom.<name>=value
 
 
 class RmaStep(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -142,7 +147,11 @@ async def list_rmas(session: AsyncSession, principal: Principal, filters: RmaFil
         stmt = stmt.where(Rma.on_hold.is_(filters.on_hold))
     if filters.q:
         stmt = stmt.where(or_(contains(Rma.number, filters.q), contains(Rma.serial_number, filters.q)))
-    return await paginate(session, stmt, page, sortable=SORTABLE, default_sort="-requested_at", tie_breaker=Rma.id)
+    view = await CustomView.load(session, principal, CustomEntity.RMA)
+    dialect = session.get_bind().dialect.name
+    stmt = stmt.where(*custom_filters(view.definitions, Rma.custom, filters.custom, dialect))
+    sortable = {**SORTABLE, **custom_sort_keys(view.definitions, Rma.custom, dialect)}
+    return await paginate(session, stmt, page, sortable=sortable, default_sort="-requested_at", tie_breaker=Rma.id)
 
 
 async def list_events(session: AsyncSession, principal: Principal, rma_id: UUID, page: PageRequest) -> Page[RmaEvent]:
@@ -182,7 +191,9 @@ async def create_rma(session: AsyncSession, actor: Principal, data: RmaCreate, *
         moment=now,
     )
     decision = await run_entitlement_check(session, actor, query, now)
+    custom = await apply_custom(session, actor, CustomEntity.RMA, data.custom, None)
     rma = Rma(
+        custom=custom,
         number=await next_number(session, "rma"),
         customer_id=customer_id,
         contact_id=data.contact_id,

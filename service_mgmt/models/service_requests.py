@@ -12,6 +12,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, Str
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Entity, VersionedEntity, sql_in
+from masterdata.models.custom_fields import custom_column, custom_index
 from service_mgmt.choices import Channel, RequestStatus
 
 
@@ -29,6 +30,7 @@ class ServiceRequest(VersionedEntity):
         CheckConstraint("escalation_level >= 0", name="escalation_not_negative"),
         Index("ix_service_requests_customer_status", "customer_id", "status"),
         Index("ix_service_requests_status_response_due", "status", "response_due"),
+        custom_index("service_requests"),
     )
 
     number: Mapped[str] = mapped_column(String(20))
@@ -64,6 +66,7 @@ class ServiceRequest(VersionedEntity):
     resolution_code: Mapped[str | None] = mapped_column(String(40))
     resolution_notes: Mapped[str | None] = mapped_column(Text)
     logged_by: Mapped[str] = mapped_column(String(150))
+    custom: Mapped[dict[str, Any]] = custom_column()
 
 
 class ServiceRequestEvent(Entity):

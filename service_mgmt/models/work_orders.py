@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Entity, VersionedEntity, sql_in
+from masterdata.models.custom_fields import custom_column, custom_index
 from service_mgmt.choices import TaskStatus, WorkOrderStatus
 
 
@@ -67,6 +68,7 @@ class WorkOrder(VersionedEntity):
         CheckConstraint(f"status IN {sql_in(WorkOrderStatus)}", name="status_valid"),
         CheckConstraint("priority IN ('P1', 'P2', 'P3', 'P4')", name="priority_valid"),
         Index("ix_work_orders_customer_status", "customer_id", "status"),
+        custom_index("work_orders"),
     )
 
     number: Mapped[str] = mapped_column(String(20))
@@ -86,6 +88,7 @@ class WorkOrder(VersionedEntity):
     description: Mapped[str | None] = mapped_column(Text)
     completed_at: Mapped[dt.datetime | None]
     first_time_fix: Mapped[bool | None]
+    custom: Mapped[dict[str, Any]] = custom_column()
 
 
 class Task(VersionedEntity):

@@ -54,7 +54,10 @@ from core.fields import Money, Version
 from core.listing import Page, PageRequest, contains, paginate
 from core.numbering import next_number
 from masterdata.choices import ProductKind
+from masterdata.custom_fields.queries import custom_filters, custom_sort_keys
+from masterdata.custom_fields.records import CustomView, apply_custom
 from masterdata.models import Contact, Customer, Equipment, Product, Site
+from masterdata.models.custom_fields import CustomEntity
 from masterdata.services.visibility import CustomerScope, customer_scope
 from service_mgmt.choices import Channel, KnowledgeKind, RequestStatus
 from service_mgmt.errors import Code
@@ -103,6 +106,7 @@ class RequestCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     symptom_code: KnowledgeCode | None = None
     estimated_amount: Money | None = None
     reported_at: dt.datetime | None = None
+    custom: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 class RequestUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -111,6 +115,7 @@ class RequestUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     symptom_code: KnowledgeCode | None | msgspec.UnsetType = msgspec.UNSET
     contact_id: UUID | None | msgspec.UnsetType = msgspec.UNSET
     priority: Priority | msgspec.UnsetType = msgspec.UNSET
+    custom: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
 
 
 class RequestFilter(msgspec.Struct, kw_only=True):
@@ -120,6 +125,7 @@ class RequestFilter(msgspec.Struct, kw_only=True):
     equipment_id: UUID | None = None
     overdue: bool | None = None
     q: str | None = None
+    custom: dict[str, str] = msgspec.field(default_factory=dict)  # ?custom.<name>=value
 
 
 class ServiceLevelTerms(msgspec.Struct, kw_only=True):
@@ -188,8 +194,12 @@ async def list_requests(
         stmt = stmt.where(late if filters.overdue else not_(late))
     if filters.q:
         stmt = stmt.where(or_(contains(ServiceRequest.number, filters.q), contains(ServiceRequest.symptom, filters.q)))
+    view = await CustomView.load(session, principal, CustomEntity.SERVICE_REQUEST)
+    dialect = session.get_bind().dialect.name
+    stmt = stmt.where(*custom_filters(view.definitions, ServiceRequest.custom, filters.custom, dialect))
+    sortable = {**SORTABLE, **custom_sort_keys(view.definitions, ServiceRequest.custom, dialect)}
     return await paginate(
-        session, stmt, page, sortable=SORTABLE, default_sort="-reported_at", tie_breaker=ServiceRequest.id
+        session, stmt, page, sortable=sortable, default_sort="-reported_at", tie_breaker=ServiceRequest.id
     )
 
 
@@ -230,7 +240,9 @@ async def log_request(
         moment=reported_at,
     )
     decision = await run_entitlement_check(session, actor, query, now)
+    custom = await apply_custom(session, actor, CustomEntity.SERVICE_REQUEST, data.custom, None)
     request = ServiceRequest(
+        custom=custom,
         number=await next_number(session, "service_request"),
         customer_id=data.customer_id,
         contact_id=data.contact_id,
@@ -493,6 +505,10 @@ async def update_request(
     if changes.get("contact_id") is not None:
         scope = await customer_scope(session, actor)
         await _check_contact(session, scope, request.customer_id, changes["contact_id"])
+    if "custom" in changes:
+        changes["custom"] = await apply_custom(
+            session, actor, CustomEntity.SERVICE_REQUEST, changes["custom"], request.custom
+        )
     now = clock.now()
     if "priority" in changes and changes["priority"] != request.priority:
         changes.update(await _reassess(session, actor, request, Priority(changes["priority"]), now))

@@ -36,7 +36,10 @@ from core.errors import Conflict, FieldNotAllowed, IllegalTransition, Invalid, N
 from core.fields import LongText, Money, Name, ShortText, Version
 from core.listing import Page, PageRequest, paginate
 from core.numbering import next_number
+from masterdata.custom_fields.queries import custom_filters, custom_sort_keys
+from masterdata.custom_fields.records import CustomView, apply_custom
 from masterdata.models import Equipment, Product, Site
+from masterdata.models.custom_fields import CustomEntity
 from masterdata.services.visibility import customer_scope
 from service_mgmt.choices import WORK_ORDER_TRANSITIONS, RequestStatus, TaskStatus, WorkOrderStatus
 from service_mgmt.errors import Code
@@ -141,6 +144,7 @@ class WorkOrderCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     estimated_amount: Money | None = None  # from a request: the request's unless given
     description: LongText | None = None
     tasks: Annotated[list[TaskIn], Meta(min_length=1, max_length=50)] | None = None
+    custom: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 class ChecklistItemIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -153,6 +157,7 @@ class WorkOrderUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     description: LongText | None | msgspec.UnsetType = msgspec.UNSET
     priority: Priority | msgspec.UnsetType = msgspec.UNSET
     checklist: Annotated[list[ChecklistItemIn], Meta(max_length=100)] | msgspec.UnsetType = msgspec.UNSET
+    custom: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
 
 
 class WorkOrderTransition(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -168,6 +173,7 @@ class WorkOrderFilter(msgspec.Struct, kw_only=True):
     engineer_id: UUID | None = None
     planned_from: dt.datetime | None = None  # a task starts at or after
     planned_to: dt.datetime | None = None  # a task starts before
+    custom: dict[str, str] = msgspec.field(default_factory=dict)  # ?custom.<name>=value
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +291,11 @@ async def list_work_orders(
     if filters.request_id is not None:
         stmt = stmt.where(WorkOrder.request_id == filters.request_id)
     stmt = _filter_tasks(stmt, filters)
-    return await paginate(session, stmt, page, sortable=SORTABLE, default_sort="number", tie_breaker=WorkOrder.id)
+    view = await CustomView.load(session, principal, CustomEntity.WORK_ORDER)
+    dialect = session.get_bind().dialect.name
+    stmt = stmt.where(*custom_filters(view.definitions, WorkOrder.custom, filters.custom, dialect))
+    sortable = {**SORTABLE, **custom_sort_keys(view.definitions, WorkOrder.custom, dialect)}
+    return await paginate(session, stmt, page, sortable=sortable, default_sort="number", tie_breaker=WorkOrder.id)
 
 
 def _filter_tasks(stmt: Select[Any], filters: WorkOrderFilter) -> Select[Any]:
@@ -323,7 +333,9 @@ async def create_work_order(
     template = await _usable_template(session, data.template_id)
     sla = _sla_window(basis.request, now)
     specs = await _task_specs(session, data, template, basis, sla)
+    custom = await apply_custom(session, actor, CustomEntity.WORK_ORDER, data.custom, None)
     work_order = WorkOrder(
+        custom=custom,
         number=await next_number(session, "work_order"),
         request_id=basis.request.id if basis.request else None,
         template_id=template.id if template else None,
@@ -609,6 +621,10 @@ async def update_work_order(
         changes["priority"] = changes["priority"].value
     if "checklist" in changes:
         changes["checklist"] = [{"item": c.item, "done": c.done} for c in changes["checklist"]]
+    if "custom" in changes:
+        changes["custom"] = await apply_custom(
+            session, actor, CustomEntity.WORK_ORDER, changes["custom"], work_order.custom
+        )
     before = audit.snapshot(work_order)
     apply(work_order, changes)
     await session.flush()

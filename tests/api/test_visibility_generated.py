@@ -75,7 +75,12 @@ NOT_OWNED = frozenset(
         "file_path",
         "path",
         "name",  # Swagger UI's files under /schema/assets
+        "field_id",  # a custom field definition: configuration, the same for every reader allowed in
         "session_id",  # a login session: an admin's business, under the user it belongs to
+        "subscription_id",  # a webhook subscription: admin only
+        "delivery_id",  # a webhook delivery, under its subscription: admin only
+        "feed_id",  # a calendar feed is its maker's; others get 404 (tests/api/test_calendar_feeds.py)
+        "feed",  # the public feed's secret token, like a tracking token
     }
 )
 # Query parameters an operation needs but its schema leaves optional.
