@@ -53,7 +53,7 @@ async def test_a_second_board_sees_a_move_live(
     # the watcher did nothing: the stream told its board, which refetched
     await expect(watcher.locator(boiler_on_anna)).to_be_visible()
     await expect(watcher.locator(f".queue__item[data-task-id='{s.boiler}']")).to_have_count(0)
-    await expect(watcher.locator("#board-status")).to_contain_text("moved a task")
+    await expect(watcher.locator("#board-live")).to_contain_text("live-mover moved a task")
     assert script_errors(watcher) == []
     for page in (mover, watcher):
         await page.context.close()  # ends the open streams before the server stops
@@ -90,7 +90,7 @@ async def test_a_technicians_step_shows_on_the_board(
     await phone.aclose()
 
     await expect(block).to_have_class(_has("gantt__block--en_route"))
-    await expect(page.locator("#board-status")).to_contain_text("reported progress")
+    await expect(page.locator("#board-live")).to_contain_text("reported progress")
     assert script_errors(page) == []
     await page.context.close()
 

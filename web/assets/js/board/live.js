@@ -1,5 +1,5 @@
 // Live updates: the dispatch event stream (server-sent events from /api/v1/live/dispatch). A `plan`
-// event says who changed what and refetches the board (debounced; a refetch at the same revision
+// event says who changed what (in its own line, not the status line that answers the planner's actions) and refetches the board (debounced; a refetch at the same revision
 // redraws nothing); a `run` event goes to the optimize panel. EventSource reconnects by itself, and
 // the board refetches on reconnecting, because events sent while it was away are not replayed.
 import { _ } from "../i18n.js";
@@ -34,6 +34,7 @@ function parsed(text) {
 
 export function init(board) {
   if (!("EventSource" in window)) return;
+  const line = document.getElementById("board-live");
   const source = new EventSource(STREAM);
   let connected = false;
   source.addEventListener("open", () => {
@@ -47,7 +48,7 @@ export function init(board) {
   source.addEventListener("plan", (event) => {
     const data = parsed(event.data);
     if (!data) return;
-    board.say(said(data), "info");
+    if (line) line.textContent = said(data);
     board.emit("live", data);
     board.reloadSoon();
   });
